@@ -1,0 +1,17 @@
+import type { RegisterCommand } from './types.js';
+import { register as run } from './run.js';
+import { register as validate } from './validate.js';
+import { register as plan } from './plan.js';
+import { register as ingest } from './ingest.js';
+import { register as search } from './search.js';
+import { register as store } from './store.js';
+import { register as ask } from './ask.js';
+import { register as runs } from './runs.js';
+import { register as recipes } from './recipes.js';
+import { register as test } from './test.js';
+import { register as init } from './init.js';
+import { register as evalCmd } from './eval.js';
+
+// Commands import core lazily inside their actions where it is heavy (providers, store),
+// so `loom --help` and `loom validate` stay fast.
+export const COMMANDS: RegisterCommand[] = [ask, search, ingest, run, validate, plan, test, recipes, store, runs, evalCmd, init];

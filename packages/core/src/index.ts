@@ -1,0 +1,23 @@
+// @promptloom/core public API. Named exports only; each area owns its section.
+
+// --- errors
+export { LoomError, isLoomError, exitCodeFor, toLoomError } from './errors.js';
+export type { ErrorCode, Diagnostic, LoomErrorOptions } from './errors.js';
+
+// --- pipeline language (spec/)
+export type { PipelineSpec, StepSpec, InputSpec, ModelConfig, RetrySpec, TestCase, TestAssertion, LoadedPipeline } from './spec/types.js';
+export { renderValue, renderString, evalCondition, templateRefs } from './spec/template.js';
+
+// --- engine (engine/)
+export type { StepDefinition, StepContext, StepRecord, StepStatus, RunEvent, RunEventListener, Executor, RunOptions, RunResult } from './engine/types.js';
+
+// --- steps (steps/)
+export { defineStep, getStep, listSteps } from './steps/index.js';
+
+// --- models (providers/)
+export type { ChatMessage, ModelCallRequest, ModelCallResult, ModelHandle, TokenUsage } from './providers/types.js';
+
+// --- store and ingest (store/, ingest/, text/, embeddings/)
+export type { Hit, RetrieveOutput } from './store/types.js';
+
+// --- eval (eval/)

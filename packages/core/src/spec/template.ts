@@ -1,0 +1,99 @@
+import { Liquid } from 'liquidjs';
+import { LoomError } from '../errors.js';
+
+/**
+ * Templates are Liquid: no JavaScript is ever evaluated, and `ownPropertyOnly` keeps
+ * prototype members (constructor, __proto__) out of reach.
+ * A value that is exactly one `{{ expr }}` passes the referenced value with its type;
+ * anything else is string interpolation.
+ */
+const liquid = new Liquid({
+  strictVariables: true,
+  strictFilters: true,
+  ownPropertyOnly: true,
+  jsTruthy: false,
+  cache: 512,
+  outputEscape: undefined,
+});
+
+liquid.registerFilter('json', (v: unknown, indent?: number) => JSON.stringify(v, null, indent ?? 0));
+
+const WHOLE = /^\s*\{\{-?\s*([\s\S]*?)\s*-?\}\}\s*$/;
+
+export type Scope = Record<string, unknown>;
+
+/** The expression inside a value that is exactly one `{{ expr }}`, else undefined. */
+export function wholeExpression(text: string): string | undefined {
+  const m = WHOLE.exec(text);
+  if (!m) return undefined;
+  // "{{ a }} and {{ b }}" also matches the regex; it is interpolation, not one expression
+  if (m[1].includes('{{') || m[1].includes('}}')) return undefined;
+  return m[1];
+}
+
+export function isTemplate(text: string): boolean {
+  return text.includes('{{') || text.includes('{%');
+}
+
+/** Renders strings inside any JSON-like value, recursively. */
+export async function renderValue(value: unknown, scope: Scope): Promise<unknown> {
+  if (typeof value === 'string') return renderString(value, scope);
+  if (Array.isArray(value)) return Promise.all(value.map((v) => renderValue(v, scope)));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await renderValue(v, scope);
+    return out;
+  }
+  return value;
+}
+
+export async function renderString(text: string, scope: Scope): Promise<unknown> {
+  if (!isTemplate(text)) return text;
+  try {
+    const expr = wholeExpression(text);
+    if (expr !== undefined) return await liquid.evalValue(expr, scope);
+    return await liquid.parseAndRender(text, scope);
+  } catch (error) {
+    throw new LoomError('RUN_STEP_FAILED', `template error in "${text}": ${(error as Error).message.split('\n')[0]}`, {
+      cause: error,
+      hint: 'check the names used in {{ }}: inputs.<name>, steps.<id>.<field>, or the foreach variable',
+    });
+  }
+}
+
+/** Evaluates a `when:` condition such as "{{ inputs.lang == 'zh' }}" to a boolean. */
+export async function evalCondition(text: string, scope: Scope): Promise<boolean> {
+  const expr = wholeExpression(text) ?? text;
+  // Liquid has comparison operators only inside tags, so the condition becomes an `if`.
+  const out = await renderString(`{% if ${expr} %}1{% else %}0{% endif %}`, scope);
+  return out === '1';
+}
+
+/** Every variable path a template references, e.g. [['inputs','question'], ['steps','hits','hits']]. */
+export function templateRefs(text: string, asCondition = false): (string | number)[][] {
+  if (!isTemplate(text)) return [];
+  const expr = wholeExpression(text);
+  const source = asCondition
+    ? `{% if ${expr ?? text} %}{% endif %}`
+    : expr !== undefined ? `{{ ${expr} }}` : text;
+  const tpl = liquid.parse(source);
+  return liquid.variableSegmentsSync(tpl) as (string | number)[][];
+}
+
+/** templateRefs over every string inside a JSON-like value. */
+export function valueRefs(value: unknown): (string | number)[][] {
+  if (typeof value === 'string') return templateRefs(value);
+  if (Array.isArray(value)) return value.flatMap(valueRefs);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(valueRefs);
+  return [];
+}
+
+/** Parses a template only to report syntax errors (message) or undefined when fine. */
+export function templateSyntaxError(text: string, asCondition = false): string | undefined {
+  try {
+    templateRefs(text, asCondition);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.split('\n')[0];
+  }
+}

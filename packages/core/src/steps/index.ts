@@ -1,0 +1,4 @@
+// Registers the built-in step kinds. Importing this module has that side effect once.
+// Each kind lives in its own file and calls defineStep from ./registry.js.
+// (each owner adds one import line here)
+export { defineStep, getStep, listSteps } from './registry.js';
