@@ -35,6 +35,16 @@ export const retrieveParams = z.strictObject({
   min_score: z.number().optional().describe('drop hits scoring below this'),
 });
 
+/**
+ * Prompt overrides shared by the model steps (summarize, translate, answer). Each is a Liquid
+ * template; the shipped ones live in packages/core/prompts/ (see docs/prompts.md).
+ */
+export const promptOverrideParams = {
+  system: z.string().optional().describe('system prompt (Liquid template) replacing the shipped one'),
+  prompt: z.string().optional().describe('user prompt (Liquid template) replacing the shipped one'),
+  prompts: z.string().optional().describe('folder of prompt templates named like the shipped ones, relative to the pipeline file'),
+};
+
 export const summarizeParams = z.strictObject({
   text: z
     .union([z.string(), z.array(hitSchema), z.array(z.string()), retrieveOutputSchema])
@@ -42,6 +52,7 @@ export const summarizeParams = z.strictObject({
   max_words: z.int().min(1).max(5000).default(120).describe('target length in words'),
   style: z.enum(['bullets', 'paragraph', 'tldr']).default('paragraph'),
   lang: z.string().optional().describe('language of the summary; default the language of the text'),
+  ...promptOverrideParams,
 });
 
 export const translateParams = z.strictObject({
@@ -53,6 +64,7 @@ export const translateParams = z.strictObject({
     .optional()
     .describe('terms to translate a fixed way (map) or keep as they are (list)'),
   format: z.enum(['markdown', 'text']).default('markdown').describe('markdown keeps code and links untouched'),
+  ...promptOverrideParams,
 });
 
 export const answerParams = z.strictObject({
@@ -63,6 +75,7 @@ export const answerParams = z.strictObject({
   lang: z.string().optional().describe('language of the answer; default the language of the question'),
   min_score: z.number().optional().describe('ignore passages scoring below this'),
   max_citations: z.int().min(1).optional(),
+  ...promptOverrideParams,
 });
 
 export const chatMessageSchema = z.strictObject({
