@@ -21,3 +21,12 @@ export type { ChatMessage, ModelCallRequest, ModelCallResult, ModelHandle, Token
 export type { Hit, RetrieveOutput } from './store/types.js';
 
 // --- eval (eval/)
+export { evaluateRetrieval, aggregate as aggregateRetrieval, cutoffs } from './eval/retrieval.js';
+export type { RetrievalEvalOptions, RetrievalReport, RetrievalRow, RetrievalAggregate, RetrievalMode, SearchableStore } from './eval/retrieval.js';
+export { scoreRanking, pagesFromHits, ndcgAtK, recallAtK, mrrAtK, successAtK } from './eval/metrics.js';
+export type { Judgements, RankedPage, QueryScores } from './eval/metrics.js';
+export { readQueriesJsonl, parseQueriesJsonl } from './eval/cases.js';
+export type { EvalQuery } from './eval/cases.js';
+export { readBeir, parseQrels } from './eval/beir.js';
+export type { BeirDataset, BeirDocument, BeirPaths } from './eval/beir.js';
+export { formatRetrievalReport, formatRetrievalTable, formatMisses, formatTable } from './eval/report.js';
