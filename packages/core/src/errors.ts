@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'PROVIDER_SERVER_ERROR' // 5xx
   | 'PROVIDER_BAD_RESPONSE' // truncated JSON, stream cut mid-way, schema mismatch
   | 'PROVIDER_AUTH' // 401/403
+  | 'PROVIDER_BAD_REQUEST' // 400/404/422: the server refused the request (unknown model, context too long); not retryable
   | 'PROVIDER_NOT_CONFIGURED' // a step needs a model and none is configured (exit 1)
   // the document store
   | 'STORE_NOT_FOUND' // exit 1

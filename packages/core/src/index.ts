@@ -16,6 +16,11 @@ export { defineStep, getStep, listSteps } from './steps/index.js';
 
 // --- models (providers/)
 export type { ChatMessage, ModelCallRequest, ModelCallResult, ModelHandle, TokenUsage } from './providers/types.js';
+export { resolveModel, parseModelFlag, effectiveModels } from './providers/resolve.js';
+export { redact } from './providers/redact.js';
+export { registerPrices } from './providers/pricing.js';
+export type { Price } from './providers/pricing.js';
+export { countTokens } from './providers/tokens.js';
 
 // --- store and ingest (store/, ingest/, text/, embeddings/)
 export type { Hit, RetrieveOutput } from './store/types.js';

@@ -3,3 +3,4 @@ export { startFakeOpenAI } from './fake-openai.js';
 export type { FakeOpenAI, FakeScript, FakeHandler } from './fake-openai.js';
 export { lastUserMessage, allMessagesText, fakeEmbedding, defaultChatContent, roughTokens } from './replies.js';
 export type { FakeReply, Fault, RecordedRequest, Endpoint } from './replies.js';
+export { pipelineWithModels } from './pipelines.js';
