@@ -12,7 +12,7 @@ const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL)/i;
 const PATTERNS: [RegExp, string][] = [
   [/\bsk-[A-Za-z0-9_-]{6,}/g, 'sk-***'],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{6,}/gi, '$1 ***'],
-  [/\b(api[_-]?key|authorization|x-api-key)(["']?\s*[:=]\s*["']?)[^\s"',}]{6,}/gi, '$1$2***'],
+  [/\b(api[_-]?key|authorization|x-api-key)(["']?\s*[:=]\s*["']?)(?!Bearer\b|Basic\b|\*\*\*)[^\s"',}]{6,}/gi, '$1$2***'],
 ];
 
 /**
