@@ -7,9 +7,25 @@ export type { ErrorCode, Diagnostic, LoomErrorOptions } from './errors.js';
 // --- pipeline language (spec/)
 export type { PipelineSpec, StepSpec, InputSpec, ModelConfig, RetrySpec, TestCase, TestAssertion, LoadedPipeline } from './spec/types.js';
 export { renderValue, renderString, evalCondition, templateRefs } from './spec/template.js';
+export { loadPipeline, validatePipeline } from './spec/load.js';
+export type { LoadOptions, ValidationResult } from './spec/load.js';
+export type { PipelineRefResolver } from './spec/check-use.js';
+export { formatDiagnostics } from './spec/diagnostics.js';
+export { parseInputs, checkInputs } from './spec/inputs.js';
+export type { InputProblem } from './spec/inputs.js';
+export { pipelineJsonSchema } from './spec/json-schema.js';
+export { retrieveParams, summarizeParams, translateParams, answerParams, promptParams, pipelineParams, hitSchema, BUILTIN_STEPS } from './steps/params.js';
+export type { RetrieveParams, SummarizeParams, TranslateParams, AnswerParams, PromptParams, PipelineParams, BuiltinStepInfo } from './steps/params.js';
 
 // --- engine (engine/)
 export type { StepDefinition, StepContext, StepRecord, StepStatus, RunEvent, RunEventListener, Executor, RunOptions, RunResult } from './engine/types.js';
+export type { ExecutorTask } from './engine/types.js';
+export { runPipeline, DEFAULT_CONCURRENCY } from './engine/run.js';
+export { planPipeline } from './engine/plan.js';
+export type { ExecutionPlan, PlannedStep } from './engine/plan.js';
+export { inProcessExecutor } from './engine/executor.js';
+export { toRunnable } from './engine/runnable.js';
+export type { PipelineRunnable } from './engine/runnable.js';
 
 // --- steps (steps/)
 export { defineStep, getStep, listSteps } from './steps/index.js';

@@ -97,3 +97,17 @@ export function templateSyntaxError(text: string, asCondition = false): string |
     return (error as Error).message.split('\n')[0];
   }
 }
+
+/**
+ * Like templateRefs, but only names that come from outside the template: variables a
+ * template defines itself ({% for h in ... %}, {% assign %}, forloop) are left out.
+ * A condition without braces ("inputs.lang == 'zh'") is read as an expression, as evalCondition does.
+ */
+export function templateGlobalRefs(text: string, asCondition = false): (string | number)[][] {
+  if (!asCondition && !isTemplate(text)) return [];
+  const expr = wholeExpression(text) ?? (asCondition && !isTemplate(text) ? text : undefined);
+  const source = asCondition
+    ? `{% if ${expr ?? text} %}{% endif %}`
+    : expr !== undefined ? `{{ ${expr} }}` : text;
+  return liquid.globalVariableSegmentsSync(liquid.parse(source)) as (string | number)[][];
+}

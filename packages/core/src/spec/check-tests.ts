@@ -1,0 +1,33 @@
+import { CheckContext, isPlainObject } from './context.js';
+import { checkInputs } from './inputs.js';
+import type { InputSpec } from './types.js';
+
+/**
+ * `tests:` cases give inputs the same way a run does; problems `loom test` would hit
+ * (unknown, missing or mistyped inputs) are reported now, on the case's inputs.
+ * The shape of each case is already checked by the schema.
+ */
+export function checkTests(ctx: CheckContext): void {
+  const root = ctx.value as Record<string, unknown>;
+  if (!Array.isArray(root.tests)) return;
+  const declared: Record<string, InputSpec> = {};
+  if (isPlainObject(root.inputs)) {
+    for (const [name, spec] of Object.entries(root.inputs)) {
+      if (!isPlainObject(spec)) return;
+      declared[name] = { ...spec, type: (typeof spec.type === 'string' ? spec.type : 'string') as InputSpec['type'] };
+    }
+  }
+  root.tests.forEach((test, i) => {
+    if (!isPlainObject(test)) return;
+    const given = isPlainObject(test.inputs) ? test.inputs : test.inputs === undefined ? {} : undefined;
+    if (!given) return;
+    const label = typeof test.name === 'string' ? `test "${test.name}"` : `test #${i + 1}`;
+    for (const p of checkInputs(declared, given).problems) {
+      const known = p.name in given;
+      ctx.report('test-inputs', `${label}: input "${p.name}": ${p.message}`, ['tests', i, ...(known ? ['inputs', p.name] : test.inputs === undefined ? [] : ['inputs'])], {
+        at: known ? 'key' : 'value',
+        hint: p.hint,
+      });
+    }
+  });
+}

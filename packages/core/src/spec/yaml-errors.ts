@@ -1,0 +1,76 @@
+import { isMap, isPair, isScalar, visit, type Document, type LineCounter, type Scalar } from 'yaml';
+import type { Diagnostic } from '../errors.js';
+
+const YAML_HINTS: Record<string, string> = {
+  TAB_AS_INDENT: 'indent with spaces; YAML does not allow tabs for indentation',
+  DUPLICATE_KEY: 'each key may appear once in a mapping; remove or merge one of them',
+  BAD_INDENT: 'align the keys of one mapping at the same column',
+  MISSING_CHAR: 'a quote or bracket is not closed',
+  MULTIPLE_DOCS: 'a pipeline file holds one YAML document; remove the extra ---',
+  BLOCK_AS_IMPLICIT_KEY: 'check the indentation and the colons on the lines above',
+  UNEXPECTED_TOKEN: 'check the quoting: values with ": " or starting with { [ * & ! | > need quotes',
+  TAG_RESOLVE_FAILED: 'pipelines use plain YAML; remove the !tag',
+};
+
+/** The yaml library's own errors and warnings as diagnostics, at the positions it reports. */
+export function yamlDiagnostics(doc: Document.Parsed, lc: LineCounter): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Set<number>();
+  for (const [list, severity] of [[doc.errors, 'error'], [doc.warnings, 'warning']] as const) {
+    for (const e of list) {
+      // one broken token often yields several errors at the same spot; the first says it best
+      if (severity === 'error' && seen.has(e.pos[0])) continue;
+      seen.add(e.pos[0]);
+      let range: [number, number] = [e.pos[0], Math.max(e.pos[0], e.pos[1])];
+      let message = `${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')} (${e.code})`;
+      if (e.code === 'MISSING_CHAR' && /quote/.test(e.message)) {
+        const open = quotedScalarEndingAt(doc, e.pos[0]);
+        if (open?.range) {
+          range = [open.range[0], open.range[0] + 1];
+          message = `this quoted string is never closed (${e.code})`;
+        }
+      } else if (e.code === 'DUPLICATE_KEY') {
+        message = duplicateKeyMessage(doc, lc, e.pos[0]) ?? message;
+      }
+      const pos = lc.linePos(range[0]);
+      out.push({
+        code: e.code === 'DUPLICATE_KEY' ? 'duplicate-key' : severity === 'error' ? 'yaml-syntax' : 'yaml-warning',
+        message,
+        range,
+        line: pos.line,
+        col: pos.col,
+        severity,
+        hint: YAML_HINTS[e.code],
+      });
+    }
+  }
+  return out;
+}
+
+function quotedScalarEndingAt(doc: Document.Parsed, offset: number): Scalar | undefined {
+  let found: Scalar | undefined;
+  visit(doc, {
+    Scalar(_, node) {
+      const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+      if (quoted && node.range && node.range[0] < offset && node.range[1] >= offset) found = node;
+    },
+  });
+  return found;
+}
+
+function duplicateKeyMessage(doc: Document.Parsed, lc: LineCounter, offset: number): string | undefined {
+  let message: string | undefined;
+  visit(doc, {
+    Map(_, map) {
+      if (!isMap(map)) return;
+      const dup = map.items.find((p) => isPair(p) && isScalar(p.key) && p.key.range?.[0] === offset);
+      if (!dup || !isScalar(dup.key)) return;
+      const key = String(dup.key.value);
+      const first = map.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === key);
+      const firstAt = first && isScalar(first.key) && first.key.range ? lc.linePos(first.key.range[0]).line : undefined;
+      message = `duplicate key "${key}"${firstAt ? ` (first at line ${firstAt})` : ''}`;
+      return visit.BREAK;
+    },
+  });
+  return message;
+}
