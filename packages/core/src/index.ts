@@ -19,6 +19,13 @@ export type { RetrieveParams, SummarizeParams, TranslateParams, AnswerParams, Pr
 
 // --- engine (engine/)
 export type { StepDefinition, StepContext, StepRecord, StepStatus, RunEvent, RunEventListener, Executor, RunOptions, RunResult } from './engine/types.js';
+export type { ExecutorTask } from './engine/types.js';
+export { runPipeline, DEFAULT_CONCURRENCY } from './engine/run.js';
+export { planPipeline } from './engine/plan.js';
+export type { ExecutionPlan, PlannedStep } from './engine/plan.js';
+export { inProcessExecutor } from './engine/executor.js';
+export { toRunnable } from './engine/runnable.js';
+export type { PipelineRunnable } from './engine/runnable.js';
 
 // --- steps (steps/)
 export { defineStep, getStep, listSteps } from './steps/index.js';
@@ -35,6 +42,14 @@ export type { Ledger, LedgerUsage, LedgerStep, LedgerCall, RunSummary, RunDetail
 
 // --- store and ingest (store/, ingest/, text/, embeddings/)
 export type { Hit, RetrieveOutput } from './store/types.js';
+// text/ and embeddings/ (text helper)
+export { tokenize, segmentForIndex, isStopword } from './text/segment.js';
+export { detectLanguage, detectLanguageSync } from './text/lang.js';
+export type { Lang } from './text/lang.js';
+export { chunkMarkdown, chunkPlainText, chunkContextText } from './text/chunk.js';
+export type { TextChunk, ParsedDocument, ChunkOptions } from './text/chunk.js';
+export { LocalEmbeddings, createEmbedder } from './embeddings/index.js';
+export type { EmbedderHandle } from './embeddings/index.js';
 
 // --- eval (eval/)
 export { evaluateRetrieval, aggregate as aggregateRetrieval, cutoffs } from './eval/retrieval.js';

@@ -1,0 +1,170 @@
+/**
+ * Markdown-aware chunking: each chunk carries its heading path; fenced code is never cut (an
+ * oversize code block becomes a chunk of its own); prose is packed paragraph by paragraph up to
+ * maxChars, and a chunk that continues a section starts with up to overlapChars of the previous
+ * chunk's last paragraph. `text` is the chunk body; the heading path is kept apart in `heading`
+ * (see `chunkContextText` for the string to embed).
+ */
+import { type Block, readFrontMatter, scanBlocks } from './md-blocks.js';
+
+export interface TextChunk {
+  /** the chunk body (source text of its blocks joined by blank lines), without the heading path */
+  text: string;
+  /** heading path, outermost first, e.g. ['Computed Properties', 'Computed Caching vs. Methods'] */
+  heading: string[];
+  /** [start, end) offsets of the source range the chunk covers (dropped HTML lines inside it are not in `text`) */
+  start: number;
+  end: number;
+}
+
+export interface ParsedDocument {
+  title?: string;
+  frontMatter: Record<string, unknown>;
+  chunks: TextChunk[];
+}
+
+export interface ChunkOptions {
+  /** default 1200 characters (UTF-16 units) */
+  maxChars?: number;
+  /** default 150 */
+  overlapChars?: number;
+}
+
+export const DEFAULT_MAX_CHARS = 1200;
+export const DEFAULT_OVERLAP_CHARS = 150;
+
+interface Piece { kind: 'code' | 'text'; start: number; end: number }
+
+interface Packer {
+  source: string;
+  max: number;
+  overlap: number;
+  heading: string[];
+  pieces: Piece[];
+  size: number;
+  out: TextChunk[];
+}
+
+/**
+ * Where to cut a too-long paragraph at or before `limit`: a line break, then a sentence end
+ * (. ! ? 。 ！ ？ ；), then a comma or space; never inside a surrogate pair.
+ */
+export function cutPoint(text: string, from: number, limit: number): number {
+  const floor = from + Math.floor((limit - from) / 2);
+  const newline = text.lastIndexOf('\n', limit - 1);
+  if (newline >= floor) return newline + 1;
+  for (const pattern of [/[.!?](?=\s)|[。！？；]/g, /[\s,，、：:;]/g]) {
+    let best = -1;
+    pattern.lastIndex = floor;
+    for (let m = pattern.exec(text); m && m.index < limit; m = pattern.exec(text)) best = m.index + m[0].length;
+    if (best > floor) return best;
+  }
+  const code = text.charCodeAt(limit - 1);
+  return code >= 0xd800 && code <= 0xdbff ? limit - 1 : limit;
+}
+
+function splitProse(source: string, block: Piece, max: number): Piece[] {
+  const out: Piece[] = [];
+  let start = block.start;
+  while (block.end - start > max) {
+    const cut = cutPoint(source, start, start + max);
+    out.push({ kind: 'text', start, end: cut });
+    start = cut;
+    while (start < block.end && /\s/.test(source[start])) start++;
+  }
+  if (start < block.end) out.push({ kind: 'text', start, end: block.end });
+  return out;
+}
+
+function flush(p: Packer): void {
+  if (p.pieces.length === 0) return;
+  const text = p.pieces.map((x) => p.source.slice(x.start, x.end)).join('\n\n').trim();
+  if (text) p.out.push({ text, heading: p.heading, start: p.pieces[0].start, end: p.pieces[p.pieces.length - 1].end });
+  p.pieces = [];
+  p.size = 0;
+}
+
+/** Tail of the previous chunk's last paragraph, from a word or sentence start. */
+function overlapFrom(p: Packer, last: Piece | undefined): Piece | undefined {
+  if (!last || last.kind !== 'text' || p.overlap <= 0) return undefined;
+  if (last.end - last.start <= p.overlap) return undefined;
+  let start = last.end - p.overlap;
+  const sentence = /[.!?]\s+|[。！？；]/g;
+  sentence.lastIndex = start;
+  const m = sentence.exec(p.source);
+  if (m && m.index + m[0].length < last.end - 20) start = m.index + m[0].length;
+  else {
+    const space = p.source.slice(start, last.end).search(/\s/);
+    if (space >= 0 && space < p.overlap / 2) start += space + 1;
+    const code = p.source.charCodeAt(start);
+    if (code >= 0xdc00 && code <= 0xdfff) start++;
+  }
+  return { kind: 'text', start, end: last.end };
+}
+
+function add(p: Packer, piece: Piece): void {
+  const len = piece.end - piece.start;
+  if (p.pieces.length > 0 && p.size + 2 + len <= p.max) {
+    p.pieces.push(piece);
+    p.size += 2 + len;
+    return;
+  }
+  const last = p.pieces[p.pieces.length - 1];
+  flush(p);
+  const overlap = piece.kind === 'text' && p.out.length > 0 && p.out[p.out.length - 1].heading === p.heading ? overlapFrom(p, last) : undefined;
+  if (overlap && overlap.end - overlap.start + 2 + len <= p.max) {
+    p.pieces.push(overlap);
+    p.size = overlap.end - overlap.start + 2;
+  }
+  p.pieces.push(piece);
+  p.size += len;
+  // an oversize code block stands alone rather than being cut
+  if (piece.kind === 'code' && len > p.max) flush(p);
+}
+
+function pack(source: string, blocks: Block[], options: ChunkOptions): { chunks: TextChunk[]; firstH1?: string } {
+  const max = Math.max(100, options.maxChars ?? DEFAULT_MAX_CHARS);
+  const overlap = Math.max(0, Math.min(options.overlapChars ?? DEFAULT_OVERLAP_CHARS, Math.floor(max / 2)));
+  const p: Packer = { source, max, overlap, heading: [], pieces: [], size: 0, out: [] };
+  const stack: { level: number; text: string }[] = [];
+  let firstH1: string | undefined;
+  for (const block of blocks) {
+    if (block.kind === 'heading') {
+      flush(p);
+      while (stack.length > 0 && stack[stack.length - 1].level >= block.level) stack.pop();
+      if (block.text) stack.push({ level: block.level, text: block.text });
+      if (block.level === 1 && firstH1 === undefined && block.text) firstH1 = block.text;
+      p.heading = stack.map((h) => h.text);
+      continue;
+    }
+    const pieces = block.kind === 'text' && block.end - block.start > max ? splitProse(source, block, max) : [block];
+    for (const piece of pieces) add(p, piece);
+  }
+  flush(p);
+  return { chunks: p.out, firstH1 };
+}
+
+/** Chunks Markdown: front matter parsed into `frontMatter`, `title` from it or the first H1. */
+export function chunkMarkdown(source: string, options: ChunkOptions = {}): ParsedDocument {
+  const { data, body } = readFrontMatter(source);
+  const { chunks, firstH1 } = pack(source, scanBlocks(source, body), options);
+  const title = typeof data.title === 'string' && data.title.trim() ? data.title.trim() : firstH1;
+  return { title, frontMatter: data, chunks };
+}
+
+/** Chunks plain text on blank lines (paragraphs), with the same size and overlap rules. */
+export function chunkPlainText(source: string, options: ChunkOptions = {}): ParsedDocument {
+  const blocks: Block[] = [];
+  const paragraph = /\S(?:[\s\S]*?\S)?(?=\r?\n[ \t]*\r?\n|\s*$)/g;
+  for (const m of source.matchAll(paragraph)) blocks.push({ kind: 'text', start: m.index, end: m.index + m[0].length });
+  return { frontMatter: {}, chunks: pack(source, blocks, options).chunks };
+}
+
+/**
+ * The string to embed for a chunk: its heading path (after the page title when the path does
+ * not start with it) on the first line, then the body, so the vector side sees the section name.
+ */
+export function chunkContextText(chunk: TextChunk, title?: string): string {
+  const path = title && chunk.heading[0] !== title ? [title, ...chunk.heading] : chunk.heading;
+  return path.length > 0 ? `${path.join(' > ')}\n\n${chunk.text}` : chunk.text;
+}
