@@ -19,6 +19,13 @@ export type { RetrieveParams, SummarizeParams, TranslateParams, AnswerParams, Pr
 
 // --- engine (engine/)
 export type { StepDefinition, StepContext, StepRecord, StepStatus, RunEvent, RunEventListener, Executor, RunOptions, RunResult } from './engine/types.js';
+export type { ExecutorTask } from './engine/types.js';
+export { runPipeline, DEFAULT_CONCURRENCY } from './engine/run.js';
+export { planPipeline } from './engine/plan.js';
+export type { ExecutionPlan, PlannedStep } from './engine/plan.js';
+export { inProcessExecutor } from './engine/executor.js';
+export { toRunnable } from './engine/runnable.js';
+export type { PipelineRunnable } from './engine/runnable.js';
 
 // --- steps (steps/)
 export { defineStep, getStep, listSteps } from './steps/index.js';

@@ -44,6 +44,10 @@ export interface StepRecord {
   id: string;
   kind: string;
   status: StepStatus;
+  /** why a step was skipped or did not run */
+  reason?: string;
+  /** number of items of a `foreach` step */
+  items?: number;
   output?: unknown;
   error?: LoomError;
   warnings: string[];
@@ -60,14 +64,32 @@ export type RunEvent =
   | { type: 'step-retry'; runId: string; step: string; attempt: number; delayMs: number; error: string; at: string }
   | { type: 'step-error'; runId: string; step: string; code: string; message: string; at: string }
   | { type: 'step-warning'; runId: string; step: string; message: string; at: string }
-  | { type: 'model-call'; runId: string; step: string; model: string; promptTokens: number; completionTokens: number; estimated: boolean; cached: boolean; latencyMs: number; costUsd?: number; at: string }
+  | { type: 'model-call'; runId: string; step: string; model: string; promptTokens: number; completionTokens: number; estimated: boolean; cached: boolean; latencyMs: number; costUsd?: number; at: string; item?: number; error?: string; code?: string }
   | { type: 'run-end'; runId: string; status: 'ok' | 'failed' | 'cancelled'; durationMs: number; notRun: string[]; at: string };
 
 export type RunEventListener = (event: RunEvent) => void;
 
-/** Runs step work. In-process by default; a queue-backed executor can take its place. */
+/**
+ * Runs step work. In-process by default; a queue-backed executor can take its place.
+ * One task is one attempt of one step (or one foreach item); retries, timeouts and the
+ * global bound stay in the engine. `run` runs the attempt in this process; a remote
+ * executor can instead ship `kind` + `params` (already rendered, JSON) to a worker.
+ */
 export interface Executor {
-  execute<T>(task: { stepId: string; item?: number; run: () => Promise<T> }): Promise<T>;
+  execute<T>(task: ExecutorTask<T>): Promise<T>;
+}
+
+export interface ExecutorTask<T> {
+  stepId: string;
+  item?: number;
+  run: () => Promise<T>;
+  kind?: string;
+  params?: Record<string, unknown>;
+  attempt?: number;
+  /** aborted on timeout, cancellation or a failure elsewhere in the run */
+  signal?: AbortSignal;
+  /** the pipeline file, when loaded from one (a worker reloads it to build the step context) */
+  file?: string;
 }
 
 export interface RunOptions {
@@ -92,6 +114,12 @@ export interface RunOptions {
   dryRun?: boolean;
   /** environment for api_key_env lookups; default process.env */
   env?: Record<string, string | undefined>;
+  /** replaces providers/resolve.ts `resolveModel` (tests, custom providers) */
+  resolveModel?: (name: string | undefined, pipeline: LoadedPipeline, options: RunOptions) => Promise<ModelHandle | undefined>;
+  /** replaces store/index.ts `openStore` (tests, custom stores); stores with a close() are closed at run end */
+  openStore?: (dir: string, options: { env: Record<string, string | undefined> }) => Promise<unknown>;
+  /** replaces spec `loadPipeline` for `pipeline` steps (receives an absolute path) */
+  loadPipeline?: (file: string) => Promise<LoadedPipeline>;
 }
 
 export interface RunResult {
@@ -101,4 +129,8 @@ export interface RunResult {
   steps: Record<string, StepRecord>;
   usage: StepRecord['usage'];
   durationMs: number;
+  /** the error that failed the run (status 'failed'), with the step id */
+  error?: LoomError;
+  /** steps that did not run to completion (cancelled or never started) */
+  notRun?: string[];
 }

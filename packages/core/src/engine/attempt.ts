@@ -1,0 +1,147 @@
+import { LoomError } from '../errors.js';
+import type { ModelHandle } from '../providers/types.js';
+import type { Scope } from '../spec/template.js';
+import type { StepSpec } from '../spec/types.js';
+import { emptyUsage, type Usage } from './events.js';
+import { wrapModel } from './model.js';
+import type { PlannedStep } from './plan.js';
+import { renderParams } from './render.js';
+import { decideRetry, retryPolicy, sleep } from './retry.js';
+import { CANCELLED, isCancel, stepError, type RunState, type Slot } from './state.js';
+import type { StepContext, StepDefinition, StepRecord } from './types.js';
+
+/** One step (or one foreach item of it) about to run. */
+export interface Unit {
+  state: RunState;
+  node: PlannedStep;
+  step: StepSpec;
+  def: StepDefinition;
+  record: StepRecord;
+  model: ModelHandle | undefined;
+}
+
+async function renderUnitParams(unit: Unit, scope: Scope): Promise<Record<string, unknown>> {
+  const rendered = await renderParams(unit.step.params, scope);
+  const parsed = unit.def.params.safeParse(rendered);
+  if (parsed.success) return parsed.data as Record<string, unknown>;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'parameters'}: ${i.message}`).join('; ');
+  throw new LoomError('RUN_STEP_FAILED', `invalid ${unit.node.kind} parameters after rendering templates: ${issues}`, {
+    hint: 'check what the {{ }} expressions in this step produce (`loom run --events -` shows each step)',
+  });
+}
+
+/**
+ * Runs one unit with its retry policy. Each attempt takes a global slot; the backoff wait
+ * between attempts does not hold one. Throws CANCELLED when the run stops meanwhile.
+ */
+export async function runUnit(unit: Unit, scope: Scope, item?: number): Promise<unknown> {
+  const { state, node, step, def, record } = unit;
+  const params = await renderUnitParams(unit, scope);
+  const policy = retryPolicy(step, def.callsModel && unit.model !== undefined);
+  const itemUsage = item === undefined ? undefined : emptyUsage();
+  const t0 = performance.now();
+  for (let attempt = 1; ; attempt++) {
+    const wait = state.limiter.acquire();
+    if (wait) await wait;
+    const slot: Slot = { held: true, active: true, children: 0 };
+    let failure: unknown;
+    try {
+      if (state.controller.signal.aborted) throw CANCELLED;
+      record.attempts++;
+      if (state.emit.enabled) state.emit.emit({ type: 'step-start', step: node.id, kind: node.kind, attempt, item });
+      const output = await runAttempt(unit, params, attempt, slot, item, itemUsage);
+      if (itemUsage && state.emit.enabled) {
+        state.emit.emit({ type: 'step-end', step: node.id, kind: node.kind, durationMs: performance.now() - t0, usage: itemUsage, item });
+      }
+      return output;
+    } catch (error) {
+      failure = error;
+    } finally {
+      slot.active = false;
+      if (slot.held) {
+        slot.held = false;
+        state.limiter.release();
+      }
+    }
+    if (isCancel(failure, state)) throw CANCELLED;
+    const decision = decideRetry(policy, attempt, failure);
+    if (!decision.retry) throw decision.reason ? stepError(failure, node.id, decision.reason) : failure;
+    if (state.emit.enabled) {
+      const message = failure instanceof Error ? failure.message : String(failure);
+      state.emit.emit({ type: 'step-retry', step: node.id, attempt: attempt + 1, delayMs: decision.delayMs, error: message });
+    }
+    await sleep(decision.delayMs, state.controller.signal).catch(() => {
+      throw CANCELLED;
+    });
+  }
+}
+
+function timeoutError(stepId: string, ms: number, item?: number): LoomError {
+  const what = item === undefined ? `step "${stepId}"` : `step "${stepId}" (item ${item})`;
+  return new LoomError('RUN_TIMEOUT', `${what} timed out after ${ms} ms`, {
+    stepId,
+    retryable: true,
+    hint: 'raise the step\'s timeout_ms, or check that the model server answers',
+  });
+}
+
+/** Settles with `work`, or rejects with the signal's reason as soon as it aborts (timeout, cancel). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+async function runAttempt(unit: Unit, params: Record<string, unknown>, attempt: number, slot: Slot, item?: number, itemUsage?: Usage): Promise<unknown> {
+  const { state, node, step, def } = unit;
+  const ac = new AbortController();
+  const runSignal = state.controller.signal;
+  const onRunAbort = () => ac.abort(CANCELLED);
+  runSignal.addEventListener('abort', onRunAbort, { once: true });
+  const ms = step.timeout_ms;
+  const timer = ms ? setTimeout(() => ac.abort(timeoutError(node.id, ms, item)), ms) : undefined;
+  try {
+    const ctx = makeContext(unit, ac.signal, slot, item, itemUsage);
+    const work = state.executor.execute({
+      stepId: node.id, item, kind: node.kind, params, attempt, signal: ac.signal, file: state.pipeline.file,
+      run: () => def.run(params, ctx),
+    });
+    return await untilAborted(work, ac.signal);
+  } finally {
+    if (timer) clearTimeout(timer);
+    runSignal.removeEventListener('abort', onRunAbort);
+  }
+}
+
+function makeContext(unit: Unit, signal: AbortSignal, slot: Slot, item?: number, itemUsage?: Usage): StepContext {
+  const { state, node, step, record, model } = unit;
+  const usages = itemUsage ? [record.usage, itemUsage] : [record.usage];
+  return {
+    stepId: node.id,
+    step,
+    pipeline: state.pipeline,
+    signal,
+    model: model && wrapModel(model, state, { stepId: node.id, item, signal, usages }),
+    openStore: (dir?: string) => state.resources.openStore(dir),
+    warn: (message: string) => {
+      const text = item === undefined ? message : `item ${item}: ${message}`;
+      if (record.warnings.includes(text)) return;
+      record.warnings.push(text);
+      if (state.emit.enabled) state.emit.emit({ type: 'step-warning', step: node.id, message: text });
+    },
+    runChild: (ref: string, inputs: Record<string, unknown>) => state.runChild(ref, inputs, { signal, record, stepId: node.id, slot }),
+    onToken: item === undefined && node.id === state.plan.streamStep ? state.options.onToken : undefined,
+    options: state.options,
+  };
+}
