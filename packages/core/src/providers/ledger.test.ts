@@ -100,14 +100,14 @@ describe('run ledger', () => {
 
     const [summary] = listRuns(store, { limit: 5 });
     expect(summary).toMatchObject({ id: runId, pipeline: 'community-qa', status: 'failed', durationMs: 123, notRun: ['zh'] });
-    expect(summary.usage).toMatchObject({ promptTokens: 400, completionTokens: 40, calls: 3, cachedCalls: 1, estimated: false, costKnown: true });
+    expect(summary.usage).toMatchObject({ promptTokens: 300, completionTokens: 30, calls: 3, cachedCalls: 1, estimated: false, costKnown: true });
     expect(summary.usage.costUsd).toBeCloseTo((300 * 1 + 30 * 2) / 1e6, 12);
 
     const detail = getRun(store, 'run-0001')!; // a unique prefix is enough
     const summ = detail.steps.find((s) => s.step === 'summ')!;
     const reply = detail.steps.find((s) => s.step === 'reply')!;
     expect(summ).toMatchObject({ status: 'ok', kind: 'summarize', durationMs: 40, calls: 2, cachedCalls: 0, promptTokens: 300, models: ['openai:gpt-4o-mini'] });
-    expect(reply).toMatchObject({ status: 'failed', errorCode: 'PROVIDER_AUTH', calls: 1, cachedCalls: 1, costUsd: 0 });
+    expect(reply).toMatchObject({ status: 'failed', errorCode: 'PROVIDER_AUTH', calls: 1, cachedCalls: 1, costUsd: 0, promptTokens: 0 });
     expect(detail.calls.map((c) => c.cached)).toEqual([false, false, true]);
     expect(getRun(store, 'no-such-run')).toBeUndefined();
   });

@@ -6,6 +6,7 @@ import { redact } from './redact.js';
 
 export { redact } from './redact.js';
 
+/** Token totals count only calls that reached a server; a cache hit costs nothing and uses no tokens. */
 export interface LedgerUsage {
   promptTokens: number;
   completionTokens: number;
@@ -102,11 +103,11 @@ function writers(db: BetterSqlite3.Database) {
     warn: db.prepare(`INSERT INTO run_steps (run_id, step, status, warnings) VALUES (?, ?, 'running', 1)
       ON CONFLICT(run_id, step) DO UPDATE SET warnings = warnings + 1`),
     end: db.prepare(`UPDATE runs SET status = ?, duration_ms = ?, not_run = ?,
-      prompt_tokens = (SELECT coalesce(sum(prompt_tokens), 0) FROM model_calls WHERE run_id = runs.id),
-      completion_tokens = (SELECT coalesce(sum(completion_tokens), 0) FROM model_calls WHERE run_id = runs.id),
+      prompt_tokens = (SELECT coalesce(sum(prompt_tokens), 0) FROM model_calls WHERE run_id = runs.id AND cached = 0),
+      completion_tokens = (SELECT coalesce(sum(completion_tokens), 0) FROM model_calls WHERE run_id = runs.id AND cached = 0),
       calls = (SELECT count(*) FROM model_calls WHERE run_id = runs.id),
       cached_calls = (SELECT count(*) FROM model_calls WHERE run_id = runs.id AND cached = 1),
-      estimated = (SELECT coalesce(max(estimated), 0) FROM model_calls WHERE run_id = runs.id),
+      estimated = (SELECT coalesce(max(estimated), 0) FROM model_calls WHERE run_id = runs.id AND cached = 0),
       cost_usd = (SELECT coalesce(sum(cost_usd), 0) FROM model_calls WHERE run_id = runs.id),
       cost_known = (SELECT count(*) = 0 FROM model_calls WHERE run_id = runs.id AND cost_usd IS NULL),
       error = (SELECT error FROM run_steps WHERE run_id = runs.id AND status = 'failed' LIMIT 1)
@@ -219,11 +220,14 @@ function stepsOf(rows: StepRow[], calls: LedgerCall[]): LedgerStep[] {
     steps.set(c.step, s);
     if (!s.models.includes(c.model)) s.models.push(c.model);
     s.calls++;
-    if (c.cached) s.cachedCalls++;
+    s.latencyMs += c.latencyMs;
+    if (c.cached) {
+      s.cachedCalls++;
+      continue;
+    }
     s.promptTokens += c.promptTokens;
     s.completionTokens += c.completionTokens;
     s.estimated ||= c.estimated;
-    s.latencyMs += c.latencyMs;
     if (c.costUsd === undefined) s.costKnown = false;
     else s.costUsd += c.costUsd;
   }
