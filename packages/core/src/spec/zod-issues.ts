@@ -86,16 +86,17 @@ function reportIssue(ctx: CheckContext, schema: AnySchema, issue: Issue, root: u
   const full = [...base, ...path];
   const value = getAt(root, path);
   const name = fieldName(label, path);
+  const missing = value === undefined && path.length > 0 && ['invalid_type', 'invalid_value', 'invalid_union'].includes(issue.code);
+  if (missing) {
+    const field = String(path[path.length - 1]);
+    ctx.report('missing-field', `${label}: missing required field "${field}"`, full.slice(0, -1), {
+      at: 'key',
+      hint: `add ${field}: to ${label}`,
+    });
+    return;
+  }
   switch (issue.code) {
     case 'invalid_type': {
-      if (value === undefined && path.length > 0) {
-        const field = String(path[path.length - 1]);
-        ctx.report('missing-field', `${label}: missing required field "${field}"`, full.slice(0, -1), {
-          at: 'key',
-          hint: `add ${field}: to ${label}`,
-        });
-        return;
-      }
       const expected = [...new Set(String(issue.expected).split('|').map((t) => TYPE_NAMES[t] ?? t))];
       ctx.report('invalid-type', `${name} must be ${expected.join(' or ')}, not ${describeValue(value)}`, full);
       return;
