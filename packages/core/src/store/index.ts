@@ -1,0 +1,64 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { LoomError } from '../errors.js';
+import { SqliteDb } from './sqlite.js';
+import { DEFAULT_HNSW, type HnswParams } from './hnsw.js';
+import { LoomStore, type EmbedderSetting, type StoreEmbedder } from './store.js';
+import type { OpenStoreOptions } from './types.js';
+
+export type { SearchOptions, StoreInfo, CheckReport, OpenStoreOptions, DocumentStore, SearchMode } from './types.js';
+export { LoomStore, type StoreEmbedder } from './store.js';
+
+export const DB_FILE = 'loom.db';
+
+/** Default store dir: --store, else LOOM_STORE, else `.loom` in the working directory. */
+export function defaultStoreDir(flag?: string, env: Record<string, string | undefined> = process.env, cwd = process.cwd()): string {
+  return resolve(cwd, flag ?? env.LOOM_STORE ?? '.loom');
+}
+
+async function resolveEmbedder(spec: string, env?: Record<string, string | undefined>): Promise<StoreEmbedder> {
+  const { createEmbedder } = await import('../embeddings/index.js');
+  const handle = await createEmbedder(spec, env);
+  return handle;
+}
+
+/**
+ * Opens (or with `create`, creates) a store directory. The store remembers its embedder: opening
+ * it with another is refused unless `reembed`. A missing, stale or foreign HNSW file is repaired
+ * from SQLite here, so every open starts consistent.
+ */
+export async function openStore(dir: string, options: OpenStoreOptions & { embeddings?: StoreEmbedder; hnsw?: Partial<HnswParams> } = {}): Promise<LoomStore> {
+  const root = resolve(dir);
+  const dbFile = join(root, DB_FILE);
+  if (!existsSync(dbFile)) {
+    if (!options.create || options.readonly) {
+      throw new LoomError('STORE_NOT_FOUND', `no store at ${root}`, { file: root, hint: 'run `loom ingest PATH` first (or pass --store DIR / set LOOM_STORE to an existing store)' });
+    }
+    if (existsSync(root) && !statSync(root).isDirectory()) throw new LoomError('STORE_IO', `${root} exists and is not a directory`, { file: root });
+    mkdirSync(root, { recursive: true });
+  }
+  const db = new SqliteDb(dbFile, { readonly: options.readonly });
+  try {
+    const stored = db.getSetting<EmbedderSetting>('embedder');
+    const spec = options.embedder ?? stored?.spec ?? 'local';
+    const embedder = options.embeddings ?? (await resolveEmbedder(spec, options.env));
+    if (stored && stored.id !== embedder.id && !options.reembed) {
+      throw new LoomError('STORE_EMBEDDER_MISMATCH', `store ${root} was built with embedder ${stored.id}; this run uses ${embedder.id}`, {
+        file: root,
+        hint: `use --embedder ${stored.spec} (or leave it out), or add --reembed to re-embed everything with ${spec}`,
+      });
+    }
+    const hnsw: HnswParams = { ...DEFAULT_HNSW, ...db.getSetting<HnswParams>('hnsw'), ...options.hnsw };
+    if (!options.readonly && !db.getSetting('hnsw')) db.setSetting('hnsw', hnsw);
+    if (!options.readonly && options.hnsw) db.setSetting('hnsw', hnsw);
+    // a re-embed switches dimensions: the index follows the stored vectors, which follow the new embedder
+    const store = new LoomStore(root, db, embedder, options.embeddings ? stored?.spec ?? embedder.id : spec, hnsw, options.readonly ?? false);
+    store.reembedPending = (stored !== undefined && stored.id !== embedder.id) || db.getSetting('reembed') !== undefined;
+    if (!store.reembedPending || options.readonly) store.openIndex(options.onProgress);
+    else store.index.rebuild(options.onProgress); // in memory only: searches work meanwhile
+    return store;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}

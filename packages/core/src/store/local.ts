@@ -1,0 +1,108 @@
+import type { ChunkRecord, ChunkRow, Scored, SourceRecord, SourceRow, SqlFilter, StoreBackend } from './backend.js';
+import type { SqliteDb } from './sqlite.js';
+import { VectorIndex, type HnswParams } from './hnsw.js';
+import { dot } from './vectors.js';
+
+/** Filters matching at most this many chunks are answered by an exact scan of their vectors. */
+export const EXACT_SCAN_MIN = 2000;
+/** …or at most this share of the store, up to EXACT_SCAN_MAX rows. */
+export const EXACT_SCAN_SHARE = 0.05;
+export const EXACT_SCAN_MAX = 20000;
+
+export type VectorPlan = 'hnsw' | 'exact' | 'hnsw-postfilter' | 'hnsw-filter';
+
+/**
+ * SQLite (rows, vectors, FTS5, settings, change log) + the derived HNSW index, behind the
+ * StoreBackend interface. Vector search picks its plan from the filter's selectivity.
+ */
+export class SqliteHnswBackend implements StoreBackend {
+  lastPlan: VectorPlan = 'hnsw';
+  lexicalWeights: [number, number, number] = [4, 2.5, 1];
+
+  constructor(readonly db: SqliteDb, readonly index: VectorIndex, readonly dimensions: number, readonly hnsw: HnswParams) {}
+
+  getSetting<T>(key: string): T | undefined { return this.db.getSetting<T>(key); }
+  setSetting(key: string, value: unknown): void { this.db.setSetting(key, value); }
+  sourcesUnder(dir: string): SourceRow[] { return this.db.sourcesUnder(dir); }
+  sourcesOfFile(file: string): SourceRow[] { return this.db.sourcesOfFile(file); }
+  sourcesByHash(hash: string): SourceRow[] { return this.db.sourcesByHash(hash); }
+  vectorsByTextHash(hashes: string[]): Map<string, Buffer> { return this.db.vectorsByTextHash(hashes); }
+  chunksOfSource(sourceId: number) { return this.db.chunksOfSource(sourceId); }
+  getChunks(ids: number[]): ChunkRow[] { return this.db.getChunks(ids); }
+
+  upsert(source: SourceRecord, chunks: ChunkRecord[]): number {
+    const id = this.db.replaceSource(source, chunks);
+    this.index.sync();
+    return id;
+  }
+
+  moveSource(id: number, to: { file: string; path: string; name: string; mtimeMs: number }, uids: Map<number, string>): void {
+    this.db.moveSource(id, to, uids);
+  }
+
+  delete(sourceIds: number[]): void {
+    this.db.deleteSources(sourceIds);
+    this.index.sync();
+  }
+
+  deleteChunks(uids: string[]): number {
+    const n = this.db.deleteChunksByUid(uids);
+    this.index.sync();
+    return n;
+  }
+
+  vectors(ids: number[]): Map<number, Float32Array> {
+    const out = new Map<number, Float32Array>();
+    for (const id of ids) {
+      const v = this.db.vector(id);
+      if (v) out.set(id, v);
+    }
+    return out;
+  }
+
+  lexicalSearch(match: string, k: number, filter?: SqlFilter): Scored[] {
+    return this.db.lexical(match, k, this.lexicalWeights, filter);
+  }
+
+  /**
+   * Unfiltered: HNSW with ef ≥ max(stored ef, 2k). Filtered: an exact scan when the filter is
+   * selective (hnswlib's filter callback walks most of the graph then, 50x slower), else HNSW
+   * over-fetching by 1/selectivity and filtering in SQL, with the callback as the last resort.
+   */
+  vectorSearch(query: Float32Array, k: number, filter?: SqlFilter): Scored[] {
+    this.index.sync();
+    if (!filter) {
+      this.lastPlan = 'hnsw';
+      return this.index.search(query, k);
+    }
+    const total = Math.max(1, this.db.count('vectors'));
+    const limit = Math.max(EXACT_SCAN_MIN, Math.min(EXACT_SCAN_MAX, Math.floor(total * EXACT_SCAN_SHARE)));
+    const rows = this.db.filteredVectors(filter, limit);
+    if (rows) {
+      this.lastPlan = 'exact';
+      return exactTopK(query, rows, k);
+    }
+    const share = Math.max(this.db.countMatching(filter) / total, 1e-6);
+    let fetch = Math.ceil((k / share) * 1.5);
+    const cap = Math.min(total, 4096);
+    while (fetch <= cap) {
+      const hits = this.index.search(query, fetch, { ef: Math.max(this.hnsw.ef, fetch) });
+      const pass = this.db.passing(hits.map((h) => h.id), filter);
+      const kept = hits.filter((h) => pass.has(h.id));
+      if (kept.length >= k || hits.length < fetch) {
+        this.lastPlan = 'hnsw-postfilter';
+        return kept.slice(0, k);
+      }
+      fetch *= 2;
+    }
+    this.lastPlan = 'hnsw-filter';
+    const allowed = this.db.matchingIds(filter);
+    return this.index.search(query, k, { ef: Math.max(this.hnsw.ef, Math.ceil(k / share)), filter: (label) => allowed.has(label) });
+  }
+}
+
+export function exactTopK(query: Float32Array, rows: { id: number; v: Float32Array }[], k: number): Scored[] {
+  const scored = rows.filter((r) => r.v.length === query.length).map((r) => ({ id: r.id, score: dot(query, r.v) }));
+  scored.sort((a, b) => b.score - a.score);
+  return scored.slice(0, k);
+}

@@ -1,0 +1,146 @@
+import { LoomError } from '../errors.js';
+import { isStopword, tokenize } from '../text/segment.js';
+import type { ChunkRow, Scored, SqlFilter } from './backend.js';
+import { compileFilter } from './filter.js';
+import { capPerSource, fuseRanks, mmrSelect, protectTop, type RankedList } from './fusion.js';
+import type { SqliteHnswBackend } from './local.js';
+import type { Hit, SearchOptions } from './types.js';
+
+/**
+ * Knobs of hybrid retrieval. The defaults are what measured best on the bilingual fixture and
+ * the Vue docs (docs/store.md, docs/benchmarks.md); benchmarks pass their own to compare.
+ */
+export interface RetrievalTuning {
+  k0: number;
+  vectorWeight: number;
+  lexicalWeight: number;
+  /** the Latin-only part of a mixed-script query, searched lexically on its own */
+  latinWeight: number;
+  /** CC-CEDICT expansion of the query (Chinese words → English glosses and back) */
+  expansionWeight: number;
+  /** top ids of the vector and main lexical list kept in the top k */
+  protect: number;
+  /** candidates per list, as a multiple of k (at least 50) */
+  depth: number;
+}
+
+export const DEFAULT_TUNING: RetrievalTuning = {
+  k0: 60,
+  vectorWeight: 1,
+  lexicalWeight: 1,
+  latinWeight: 0.5,
+  expansionWeight: 0.3,
+  protect: 2,
+  depth: 5,
+};
+
+export interface SearchDeps {
+  backend: SqliteHnswBackend;
+  embedQuery(text: string, signal?: AbortSignal): Promise<Float32Array>;
+  tuning?: Partial<RetrievalTuning>;
+}
+
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+const ASCII_TOKEN = /^[\x00-\x7f]+$/;
+
+/** An FTS5 query from tokens: each token quoted (no FTS syntax from users), OR-ed for BM25. */
+export function ftsQuery(tokens: string[]): string | undefined {
+  const unique = [...new Set(tokens.filter((t) => t.length > 0))];
+  const content = unique.filter((t) => !isStopword(t));
+  const use = (content.length > 0 ? content : unique).slice(0, 64);
+  if (use.length === 0) return undefined;
+  return use.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
+}
+
+async function expansionTokens(query: string): Promise<string[]> {
+  try {
+    const { expandQuery } = await import('../text/crosslingual.js');
+    const { terms } = expandQuery(query, { maxTerms: 12 });
+    return tokenize(terms.join(' '));
+  } catch {
+    return []; // the dictionary is an optional gain, never a failure of search
+  }
+}
+
+/** The ranked lists a query produces in a mode; each is searched under the same filter. */
+async function rankedLists(deps: SearchDeps, query: string, mode: string, depth: number, filter: SqlFilter | undefined, signal?: AbortSignal): Promise<RankedList[]> {
+  const t = { ...DEFAULT_TUNING, ...deps.tuning };
+  const lists: RankedList[] = [];
+  if (mode !== 'lexical') {
+    const v = await deps.embedQuery(query, signal);
+    const hits = deps.backend.vectorSearch(v, depth, filter);
+    lists.push({ name: 'vector', ids: hits.map((h) => h.id), scores: hits.map((h) => h.score), weight: t.vectorWeight, protect: mode === 'hybrid' ? t.protect : 0 });
+  }
+  if (mode === 'vector') return lists;
+  const tokens = tokenize(query);
+  const lexical = (match: string | undefined) => (match ? deps.backend.lexicalSearch(match, depth, filter).map((h) => h.id) : []);
+  const main = ftsQuery(tokens);
+  const mainHits = main ? deps.backend.lexicalSearch(main, depth, filter) : [];
+  lists.push({ name: 'lexical', ids: mainHits.map((h) => h.id), scores: mainHits.map((h) => h.score), weight: t.lexicalWeight, protect: mode === 'hybrid' ? t.protect : 0 });
+  if (CJK.test(query)) {
+    const latin = tokens.filter((tok) => ASCII_TOKEN.test(tok) && !isStopword(tok));
+    if (t.latinWeight > 0 && latin.length > 0) lists.push({ name: 'latin', ids: lexical(ftsQuery(latin)), weight: t.latinWeight });
+  }
+  if (t.expansionWeight > 0) {
+    const extra = (await expansionTokens(query)).filter((tok) => !tokens.includes(tok));
+    if (extra.length > 0) lists.push({ name: 'expansion', ids: lexical(ftsQuery(extra)), weight: t.expansionWeight });
+  }
+  return lists;
+}
+
+/** Search: the one code path behind `loom search`, the retrieve step and the eval harness. */
+export async function searchStore(deps: SearchDeps, query: string, options: SearchOptions = {}): Promise<Hit[]> {
+  const k = options.k ?? 10;
+  if (!Number.isInteger(k) || k < 1 || k > 1000) throw new LoomError('USAGE', `k must be an integer from 1 to 1000 (got ${k})`);
+  const mode = options.mode ?? 'hybrid';
+  if (!['hybrid', 'vector', 'lexical'].includes(mode)) throw new LoomError('USAGE', `unknown search mode "${mode}"`, { hint: 'use hybrid, vector or lexical' });
+  if (!query.trim()) return [];
+  const t = { ...DEFAULT_TUNING, ...deps.tuning };
+  const perSource = options.perSource ?? 3;
+  const filter = compileFilter(options.filter, options.lang);
+  const depth = Math.max(50, k * t.depth);
+  const lists = await rankedLists(deps, query, mode, depth, filter, options.signal);
+  options.signal?.throwIfAborted();
+
+  let ranked = fuseRanks(lists, t.k0);
+  // single-list modes report that list's own score (cosine, BM25) rather than a fused rank score
+  if (mode !== 'hybrid' && lists.length === 1) {
+    const own = new Map(lists[0].ids.map((id, i) => [id, lists[0].scores?.[i] ?? 0]));
+    ranked = ranked.map((r) => ({ ...r, score: own.get(r.id) ?? r.score }));
+  }
+  const rows = new Map(deps.backend.getChunks(ranked.slice(0, depth).map((r) => r.id)).map((r) => [r.id, r]));
+  let kept = capPerSource(ranked.filter((r) => rows.has(r.id)), (r) => rows.get(r.id)!.sourceId, perSource);
+  if (mode === 'hybrid') kept = protectTop(kept, k);
+  let final: Scored[] = kept;
+  if (options.mmr) {
+    const pool = kept.slice(0, Math.max(k * 4, 20));
+    final = mmrSelect(pool, deps.backend.vectors(pool.map((p) => p.id)), k);
+  }
+  final = final.slice(0, k);
+  if (options.minScore !== undefined) final = final.filter((f) => f.score >= options.minScore!);
+  return final.map((f) => toHit(rows.get(f.id)!, f.score));
+}
+
+export function toHit(row: ChunkRow, score: number): Hit {
+  const sourceMeta = safeJson(row.sourceMeta);
+  const chunkMeta = row.meta ? safeJson(row.meta) : {};
+  return {
+    id: row.uid,
+    source: row.source,
+    heading: row.heading,
+    lang: row.lang,
+    score: Math.round(score * 1e6) / 1e6,
+    text: row.text,
+    ...(row.title ? { title: row.title } : {}),
+    metadata: { ...sourceMeta, ...chunkMeta, chunk: row.ord },
+  };
+}
+
+function safeJson(s: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(s);
+    return v && typeof v === 'object' && !Array.isArray(v) ? v : {};
+  } catch {
+    return {};
+  }
+}
