@@ -68,7 +68,9 @@ export function createModelHandle(spec: HandleSpec): ModelHandle {
       const hit = store ? safe(() => store.get(key)) : undefined;
       if (hit) {
         request.onToken?.(hit.text);
-        return { text: hit.text, usage: hit.usage, cached: true, latencyMs: performance.now() - t0, model: label, costUsd: 0 };
+        // nothing reached a server: no tokens used, nothing paid
+        const usage = { promptTokens: 0, completionTokens: 0, estimated: false };
+        return { text: hit.text, usage, cached: true, latencyMs: performance.now() - t0, model: label, costUsd: 0 };
       }
       const raw = await spec.invoke(request);
       const usage: TokenUsage = raw.usage

@@ -45,7 +45,7 @@ describe('call cache', () => {
     const first = await h.call(ask('cache me'));
     const second = await h.call(ask('cache me'));
     expect(first.cached).toBe(false);
-    expect(second).toMatchObject({ cached: true, text: first.text, costUsd: 0, usage: first.usage });
+    expect(second).toMatchObject({ cached: true, text: first.text, costUsd: 0, usage: { promptTokens: 0, completionTokens: 0, estimated: false } });
     expect(fake.requestsTo('chat')).toHaveLength(1);
 
     const deltas: string[] = [];
@@ -93,6 +93,7 @@ describe('run ledger', () => {
     const r2 = await h.call(ask('ledger b'));
     const r3 = await h.call(ask('ledger a')); // cache hit
     for (const [step, r] of [['summ', r1], ['summ', r2], ['reply', r3]] as const) ledger.listener(callEvent(runId, step, r));
+    ledger.listener({ ...callEvent(runId, 'reply', r3), cached: false, estimated: true, promptTokens: 0, completionTokens: 0, costUsd: undefined, code: 'PROVIDER_SERVER_ERROR', error: `503 overloaded (key ${KEY})` });
     ledger.listener({ type: 'step-end', runId, step: 'summ', kind: 'summarize', durationMs: 40, usage: { promptTokens: 300, completionTokens: 30, estimated: false, calls: 2, cachedCalls: 0, costUsd: 0 }, at: at() });
     ledger.listener({ type: 'step-error', runId, step: 'reply', code: 'PROVIDER_AUTH', message: `model openai:gpt-4o-mini: 401 bad key ${KEY} Bearer ${KEY}`, at: at() });
     ledger.listener({ type: 'run-end', runId, status: 'failed', durationMs: 123, notRun: ['zh'], at: at() });
@@ -100,15 +101,16 @@ describe('run ledger', () => {
 
     const [summary] = listRuns(store, { limit: 5 });
     expect(summary).toMatchObject({ id: runId, pipeline: 'community-qa', status: 'failed', durationMs: 123, notRun: ['zh'] });
-    expect(summary.usage).toMatchObject({ promptTokens: 300, completionTokens: 30, calls: 3, cachedCalls: 1, estimated: false, costKnown: true });
+    expect(summary.usage).toMatchObject({ promptTokens: 300, completionTokens: 30, calls: 4, cachedCalls: 1, failedCalls: 1, estimated: false, costKnown: true });
     expect(summary.usage.costUsd).toBeCloseTo((300 * 1 + 30 * 2) / 1e6, 12);
 
     const detail = getRun(store, 'run-0001')!; // a unique prefix is enough
     const summ = detail.steps.find((s) => s.step === 'summ')!;
     const reply = detail.steps.find((s) => s.step === 'reply')!;
     expect(summ).toMatchObject({ status: 'ok', kind: 'summarize', durationMs: 40, calls: 2, cachedCalls: 0, promptTokens: 300, models: ['openai:gpt-4o-mini'] });
-    expect(reply).toMatchObject({ status: 'failed', errorCode: 'PROVIDER_AUTH', calls: 1, cachedCalls: 1, costUsd: 0, promptTokens: 0 });
-    expect(detail.calls.map((c) => c.cached)).toEqual([false, false, true]);
+    expect(reply).toMatchObject({ status: 'failed', errorCode: 'PROVIDER_AUTH', calls: 2, cachedCalls: 1, failedCalls: 1, costUsd: 0, promptTokens: 0 });
+    expect(detail.calls.map((c) => c.cached)).toEqual([false, false, true, false]);
+    expect(detail.calls[3]).toMatchObject({ errorCode: 'PROVIDER_SERVER_ERROR', error: '503 overloaded (key ***)' });
     expect(getRun(store, 'no-such-run')).toBeUndefined();
   });
 

@@ -12,8 +12,10 @@ export interface LedgerUsage {
   completionTokens: number;
   /** true when any call's usage was our estimate rather than the provider's */
   estimated: boolean;
+  /** attempts, including failed ones and cache hits */
   calls: number;
   cachedCalls: number;
+  failedCalls: number;
   costUsd: number;
   /** false when some call's model has no known price (its cost is not in costUsd) */
   costKnown: boolean;
@@ -40,6 +42,9 @@ export interface LedgerCall {
   costUsd?: number;
   cached: boolean;
   at: string;
+  /** set on a failed attempt */
+  errorCode?: string;
+  error?: string;
 }
 
 export interface LedgerStep extends LedgerUsage {
@@ -92,8 +97,8 @@ export function createLedger(storeDir: string, options: { env?: Record<string, s
 function writers(db: BetterSqlite3.Database) {
   return {
     start: db.prepare("INSERT OR REPLACE INTO runs (id, pipeline, status, started_at) VALUES (?, ?, 'running', ?)"),
-    call: db.prepare(`INSERT INTO model_calls (run_id, step, model, prompt_tokens, completion_tokens, estimated, latency_ms, cost_usd, cached, at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    call: db.prepare(`INSERT INTO model_calls (run_id, step, model, prompt_tokens, completion_tokens, estimated, latency_ms, cost_usd, cached, at, error_code, error)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     step: db.prepare(`INSERT INTO run_steps (run_id, step, kind, status, duration_ms) VALUES (@run, @step, @kind, @status, @duration)
       ON CONFLICT(run_id, step) DO UPDATE SET kind = coalesce(@kind, kind), status = @status, duration_ms = coalesce(@duration, duration_ms)`),
     item: db.prepare(`INSERT INTO run_steps (run_id, step, kind, status, items) VALUES (?, ?, ?, 'running', 1)
@@ -107,6 +112,7 @@ function writers(db: BetterSqlite3.Database) {
       completion_tokens = (SELECT coalesce(sum(completion_tokens), 0) FROM model_calls WHERE run_id = runs.id AND cached = 0),
       calls = (SELECT count(*) FROM model_calls WHERE run_id = runs.id),
       cached_calls = (SELECT count(*) FROM model_calls WHERE run_id = runs.id AND cached = 1),
+      failed_calls = (SELECT count(*) FROM model_calls WHERE run_id = runs.id AND error_code IS NOT NULL),
       estimated = (SELECT coalesce(max(estimated), 0) FROM model_calls WHERE run_id = runs.id AND cached = 0),
       cost_usd = (SELECT coalesce(sum(cost_usd), 0) FROM model_calls WHERE run_id = runs.id),
       cost_known = (SELECT count(*) = 0 FROM model_calls WHERE run_id = runs.id AND cost_usd IS NULL),
@@ -120,10 +126,14 @@ function apply(w: ReturnType<typeof writers>, e: RunEvent, clean: (s: string) =>
     case 'run-start':
       w.start.run(e.runId, clean(e.pipeline), e.at);
       break;
-    case 'model-call':
-      w.call.run(e.runId, e.step, clean(e.model), e.promptTokens, e.completionTokens, e.estimated ? 1 : 0,
-        Math.round(e.latencyMs), e.costUsd ?? null, e.cached ? 1 : 0, e.at);
+    case 'model-call': {
+      // a failed attempt is recorded too (it took time); it cost nothing we can know of
+      const failed = e.error !== undefined || e.code !== undefined;
+      w.call.run(e.runId, e.step, clean(e.model), e.promptTokens, e.completionTokens, e.estimated && !failed ? 1 : 0,
+        Math.round(e.latencyMs), failed ? 0 : (e.costUsd ?? null), e.cached ? 1 : 0, e.at,
+        failed ? (e.code ?? 'INTERNAL') : null, e.error === undefined ? null : clean(e.error));
       break;
+    }
     case 'step-end':
       if (e.item !== undefined) w.item.run(e.runId, e.step, e.kind);
       else w.step.run({ run: e.runId, step: e.step, kind: e.kind, status: 'ok', duration: Math.round(e.durationMs) });
@@ -172,12 +182,12 @@ export function getRun(storeDir: string, id: string): RunDetail | undefined {
 
 interface RunRow {
   id: string; pipeline: string; status: string; started_at: string; duration_ms: number | null; prompt_tokens: number;
-  completion_tokens: number; calls: number; cached_calls: number; estimated: number; cost_usd: number; cost_known: number;
+  completion_tokens: number; calls: number; cached_calls: number; failed_calls: number; estimated: number; cost_usd: number; cost_known: number;
   not_run: string | null; error: string | null;
 }
 interface CallRow {
   step: string; model: string; prompt_tokens: number; completion_tokens: number; estimated: number;
-  latency_ms: number; cost_usd: number | null; cached: number; at: string;
+  latency_ms: number; cost_usd: number | null; cached: number; at: string; error_code: string | null; error: string | null;
 }
 interface StepRow {
   step: string; kind: string | null; status: string; duration_ms: number | null; items: number;
@@ -189,7 +199,7 @@ function summaryOf(r: RunRow): RunSummary {
     id: r.id, pipeline: r.pipeline, status: r.status, startedAt: r.started_at, durationMs: r.duration_ms ?? undefined,
     usage: {
       promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, estimated: r.estimated === 1, calls: r.calls,
-      cachedCalls: r.cached_calls, costUsd: r.cost_usd, costKnown: r.cost_known === 1,
+      cachedCalls: r.cached_calls, failedCalls: r.failed_calls, costUsd: r.cost_usd, costKnown: r.cost_known === 1,
     },
     notRun: r.not_run ? (JSON.parse(r.not_run) as string[]) : [],
     error: r.error ?? undefined,
@@ -200,6 +210,7 @@ function callOf(r: CallRow): LedgerCall {
   return {
     step: r.step, model: r.model, promptTokens: r.prompt_tokens, completionTokens: r.completion_tokens, estimated: r.estimated === 1,
     latencyMs: r.latency_ms, costUsd: r.cost_usd ?? undefined, cached: r.cached === 1, at: r.at,
+    ...(r.error_code ? { errorCode: r.error_code } : {}), ...(r.error ? { error: r.error } : {}),
   };
 }
 
@@ -207,7 +218,7 @@ function stepsOf(rows: StepRow[], calls: LedgerCall[]): LedgerStep[] {
   const steps = new Map<string, LedgerStep>();
   const blank = (step: string): LedgerStep => ({
     step, status: 'unknown', items: 0, models: [], latencyMs: 0, warnings: 0,
-    promptTokens: 0, completionTokens: 0, estimated: false, calls: 0, cachedCalls: 0, costUsd: 0, costKnown: true,
+    promptTokens: 0, completionTokens: 0, estimated: false, calls: 0, cachedCalls: 0, failedCalls: 0, costUsd: 0, costKnown: true,
   });
   for (const r of rows) {
     steps.set(r.step, {
@@ -221,6 +232,7 @@ function stepsOf(rows: StepRow[], calls: LedgerCall[]): LedgerStep[] {
     if (!s.models.includes(c.model)) s.models.push(c.model);
     s.calls++;
     s.latencyMs += c.latencyMs;
+    if (c.errorCode) s.failedCalls++;
     if (c.cached) {
       s.cachedCalls++;
       continue;

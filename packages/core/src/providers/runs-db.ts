@@ -14,7 +14,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL,
   duration_ms INTEGER, prompt_tokens INTEGER NOT NULL DEFAULT 0, completion_tokens INTEGER NOT NULL DEFAULT 0,
-  calls INTEGER NOT NULL DEFAULT 0, cached_calls INTEGER NOT NULL DEFAULT 0, estimated INTEGER NOT NULL DEFAULT 0,
+  calls INTEGER NOT NULL DEFAULT 0, cached_calls INTEGER NOT NULL DEFAULT 0, failed_calls INTEGER NOT NULL DEFAULT 0, estimated INTEGER NOT NULL DEFAULT 0,
   cost_usd REAL NOT NULL DEFAULT 0, cost_known INTEGER NOT NULL DEFAULT 1, not_run TEXT, error TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_started ON runs(started_at);
@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS run_steps (
 CREATE TABLE IF NOT EXISTS model_calls (
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, step TEXT NOT NULL, model TEXT NOT NULL,
   prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, estimated INTEGER NOT NULL,
-  latency_ms INTEGER NOT NULL, cost_usd REAL, cached INTEGER NOT NULL, at TEXT NOT NULL
+  latency_ms INTEGER NOT NULL, cost_usd REAL, cached INTEGER NOT NULL, at TEXT NOT NULL,
+  error_code TEXT, error TEXT
 );
 CREATE INDEX IF NOT EXISTS model_calls_run ON model_calls(run_id);
 CREATE TABLE IF NOT EXISTS call_cache (
