@@ -92,7 +92,7 @@ async function findWayBack(file: string, self: { file?: string; name?: string },
   const child = readChild(file);
   if (!child) return undefined;
   for (const ref of child.uses) {
-    if (!isPathRef(ref) && self.name !== undefined && ref === self.name) return [...chain, ref];
+    if (!isPathRef(ref) && self.name !== undefined && ref === self.name) return [...chain, self.file ?? ref];
     const { file: next } = await resolveRef(ref, dirname(file), resolver).catch(() => ({ file: undefined }));
     if (!next) continue;
     if (self.file && next === self.file) return [...chain, next];

@@ -63,6 +63,7 @@ export async function validatePipeline(pathOrText: string, options: LoadOptions 
   if (!isPlainObject(value.value)) {
     ctx.report('not-a-mapping', value.value == null ? 'the pipeline file is empty' : 'a pipeline must be a mapping of keys (version, name, steps, ...)', [], {
       hint: 'start from: version: 1 / name: my-pipeline / steps: [...] (see docs/pipelines.md)',
+      range: ctx.rangeOf([]) ?? [0, 0],
     });
     return result(ctx.diagnostics);
   }

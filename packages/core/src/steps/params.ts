@@ -94,6 +94,8 @@ export const promptParams = z
   })
   .refine((p) => (p.template === undefined) !== (p.messages === undefined), {
     message: 'give exactly one of template or messages',
+    // report it together with other problems of the same step, not only once they are fixed
+    when: (payload) => payload.value !== null && typeof payload.value === 'object',
   });
 
 export const pipelineParams = z.strictObject({
