@@ -140,14 +140,13 @@ function chatModelName(model: unknown): string {
 
 /**
  * Where the call cache lives: the run's store (RunOptions.store, the pipeline's `store:`,
- * LOOM_STORE), or ./.loom when it exists. No store, no cache: a library user who never
- * made a store gets no files written behind their back.
+ * LOOM_STORE, else ./.loom), when that directory exists. A run never creates a store: a
+ * library user who never made one gets no files written behind their back.
  */
 export function cacheDirFor(pipeline: LoadedPipeline, options: RunOptions): string | undefined {
   const env = options.env ?? process.env;
-  if (options.store) return resolvePath(options.store);
-  if (pipeline.spec.store) return resolvePath(pipeline.dir, pipeline.spec.store);
-  if (env.LOOM_STORE) return resolvePath(env.LOOM_STORE);
-  const local = resolvePath('.loom');
-  return existsSync(local) ? local : undefined;
+  const dir = options.store
+    ? resolvePath(options.store)
+    : pipeline.spec.store ? resolvePath(pipeline.dir, pipeline.spec.store) : resolvePath(env.LOOM_STORE || '.loom');
+  return existsSync(dir) ? dir : undefined;
 }
