@@ -98,3 +98,27 @@ describe('fake OpenAI server', () => {
     expect(Date.now() - t0).toBeLessThan(1000);
   });
 });
+
+describe('fake OpenAI server under load', () => {
+  it('streams many delayed chunks without piling up listeners, and serves concurrent requests in parallel', async () => {
+    fake = await startFakeOpenAI({ latencyMs: 200 });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      fake.enqueue({ content: Array.from({ length: 40 }, (_, i) => `w${i}`).join(' '), chunkDelayMs: 1, delayMs: 0 });
+      let streamed = '';
+      for await (const chunk of await chat(fake.url).stream('many chunks')) streamed += String(chunk.content);
+      expect(streamed.split(' ')).toHaveLength(40);
+      const t0 = Date.now();
+      await Promise.all(Array.from({ length: 8 }, (_, i) => chat(fake!.url).invoke(`q${i}`)));
+      const wall = Date.now() - t0;
+      expect(wall).toBeGreaterThanOrEqual(190);
+      expect(wall).toBeLessThan(600); // 8 × 200 ms would be 1600 ms if served one by one
+      expect(fake.maxInFlight).toBe(8);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+});

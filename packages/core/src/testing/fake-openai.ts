@@ -79,9 +79,10 @@ export async function startFakeOpenAI(script: FakeScript = {}): Promise<FakeOpen
   const sleep = (ms: number, res: ServerResponse) =>
     new Promise<void>((resolve) => {
       if (ms <= 0) return resolve();
-      const t = setTimeout(() => { timers.delete(t); resolve(); }, ms);
+      const done = () => { clearTimeout(t); timers.delete(t); res.off('close', done); resolve(); };
+      const t = setTimeout(done, ms);
       timers.add(t);
-      res.once('close', () => { clearTimeout(t); timers.delete(t); resolve(); });
+      res.once('close', done);
     });
 
   const take = (endpoint: Endpoint): FakeReply | undefined => {
