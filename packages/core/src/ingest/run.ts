@@ -1,0 +1,218 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { sep } from 'node:path';
+import { detectLanguage } from '../text/lang.js';
+import { DEFAULT_MAX_CHARS, DEFAULT_OVERLAP_CHARS, type ChunkOptions } from '../text/chunk.js';
+import type { LoomStore } from '../store/store.js';
+import type { ChunkRecord, SourceRecord, SourceRow } from '../store/backend.js';
+import { chunkUid, embeddingInput, ftsFields, HEADING_SEPARATOR, inputHash } from '../store/records.js';
+import { decode, looksBinary, readDocuments, type ReadDocument } from './read.js';
+import type { WalkedFile, WalkResult } from './walk.js';
+import type { IngestOptions } from './index.js';
+
+export interface IngestSummary {
+  added: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  /** documents found under a new path with unchanged content: moved, nothing embedded */
+  renamed: number;
+  skipped: { file: string; reason: string }[];
+  /** chunks written for added and updated documents */
+  chunks: number;
+  /** chunks embedded (the rest reused a stored vector of identical text) */
+  embedded: number;
+  files: number;
+  seconds: number;
+}
+
+interface Pending {
+  source: SourceRecord;
+  chunks: ChunkRecord[];
+  inputs: string[];
+  kind: 'added' | 'updated';
+}
+
+const BATCH_CHUNKS = 256;
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+/** bump when reading or chunking changes in a way that should re-chunk unchanged files */
+const READER_VERSION = 1;
+
+/** One ingest run inside the writer lock; see `ingest`. */
+export class IngestRun {
+  private readonly s: IngestSummary = { added: 0, updated: 0, unchanged: 0, removed: 0, renamed: 0, skipped: [], chunks: 0, embedded: 0, files: 0, seconds: 0 };
+  private pending: Pending[] = [];
+  private pendingChunks = 0;
+  private readonly seenFiles = new Set<string>();
+  private readonly seenKeys = new Set<string>();
+  private readonly chunker: ChunkOptions;
+  private readonly fingerprint: string;
+
+  constructor(private readonly store: LoomStore, private readonly walked: WalkResult, private readonly options: IngestOptions) {
+    const stored = store.db.getSetting<{ maxChars: number; overlapChars: number }>('chunker');
+    this.chunker = {
+      maxChars: options.chunkSize ?? stored?.maxChars ?? DEFAULT_MAX_CHARS,
+      overlapChars: options.chunkOverlap ?? stored?.overlapChars ?? DEFAULT_OVERLAP_CHARS,
+    };
+    store.db.setSetting('chunker', { ...this.chunker, reader: READER_VERSION });
+    this.fingerprint = `v${READER_VERSION}:${this.chunker.maxChars}:${this.chunker.overlapChars}`;
+    for (const w of walked.warnings) this.skip(w.file, w.reason);
+  }
+
+  private skip(file: string, reason: string): void {
+    this.s.skipped.push({ file, reason });
+    this.options.onWarning?.(`skipped ${file}: ${reason}`);
+  }
+
+  async files(): Promise<void> {
+    const files = this.walked.files;
+    this.options.onProgress?.({ phase: 'ingest', done: 0, total: files.length });
+    for (let i = 0; i < files.length; i++) {
+      this.options.signal?.throwIfAborted();
+      await this.file(files[i]);
+      if (this.pendingChunks >= BATCH_CHUNKS) await this.flush();
+      this.options.onProgress?.({ phase: 'ingest', done: i + 1, total: files.length, file: files[i].name });
+    }
+    await this.flush();
+  }
+
+  private async file(f: WalkedFile): Promise<void> {
+    this.seenFiles.add(f.abs);
+    this.s.files++;
+    const maxBytes = this.options.maxFileBytes ?? DEFAULT_MAX_BYTES;
+    if (f.size > maxBytes) return this.skip(f.name, `larger than ${(maxBytes / 1048576).toFixed(maxBytes % 1048576 ? 1 : 0)} MB (${(f.size / 1048576).toFixed(1)} MB)`);
+    let buf: Buffer;
+    try {
+      buf = readFileSync(f.abs);
+    } catch (error) {
+      return this.skip(f.name, `unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    if (looksBinary(buf)) return this.skip(f.name, 'binary file (NUL bytes)');
+    const { docs, problems } = await readDocuments(f.name, decode(buf));
+    if (problems.length > 0) this.options.onWarning?.(`${f.name}: ${problems.join('; ')}`);
+    if (docs.length === 0 && problems.length > 0) this.s.skipped.push({ file: f.name, reason: problems[0] });
+    const existing = new Map(this.store.backend.sourcesOfFile(f.abs).map((s) => [s.path, s]));
+    const keys = new Set<string>();
+    for (const doc of docs) {
+      const key = doc.record ? `${f.abs}#${doc.record}` : f.abs;
+      const name = doc.record ? `${f.name}#${doc.record}` : f.name;
+      keys.add(key);
+      this.seenKeys.add(key);
+      await this.document(doc, key, name, f, existing.get(key));
+    }
+    const gone = [...existing.values()].filter((s) => !keys.has(s.path)).map((s) => s.id);
+    if (gone.length > 0) {
+      this.store.backend.delete(gone);
+      this.s.removed += gone.length;
+    }
+  }
+
+  private async document(doc: ReadDocument, key: string, name: string, f: WalkedFile, old: SourceRow | undefined): Promise<void> {
+    const hash = inputHash(`${this.fingerprint}\u0000${doc.content}`);
+    if (old && old.hash === hash) {
+      if (old.name !== name) this.store.backend.moveSource(old.id, { file: f.abs, path: key, name, mtimeMs: f.mtimeMs }, new Map());
+      this.s.unchanged++;
+      return;
+    }
+    if (!old && this.tryRename(hash, key, name, f)) return;
+    const pending = await this.prepare(doc, key, name, hash, f);
+    if (pending.chunks.length === 0) {
+      if (old) { this.store.backend.delete([old.id]); this.s.removed++; }
+      return;
+    }
+    pending.kind = old ? 'updated' : 'added';
+    this.pending.push(pending);
+    this.pendingChunks += pending.chunks.length;
+  }
+
+  /** Same content under a new path while the old file is gone: move the document, keep its vectors. */
+  private tryRename(hash: string, key: string, name: string, f: WalkedFile): boolean {
+    const from = this.store.backend.sourcesByHash(hash).find((s) => s.path !== key && !this.seenKeys.has(s.path) && s.file !== '' && !existsSync(s.file));
+    if (!from) return false;
+    const uids = new Map<number, string>();
+    const occurrences = new Map<string, number>();
+    for (const c of this.store.backend.chunksOfSource(from.id)) {
+      const n = occurrences.get(c.textHash) ?? 0;
+      occurrences.set(c.textHash, n + 1);
+      uids.set(c.id, chunkUid(key, c.textHash, n));
+    }
+    this.store.backend.moveSource(from.id, { file: f.abs, path: key, name, mtimeMs: f.mtimeMs }, uids);
+    this.seenKeys.add(from.path);
+    this.s.renamed++;
+    return true;
+  }
+
+  private async prepare(doc: ReadDocument, key: string, name: string, hash: string, f: WalkedFile): Promise<Pending> {
+    const parsed = await doc.parse(this.chunker);
+    const title = doc.title ?? parsed.title;
+    const meta = jsonSafe({ ...parsed.frontMatter, ...doc.meta }) as Record<string, unknown>;
+    const chunks: ChunkRecord[] = [];
+    const inputs: string[] = [];
+    const occurrences = new Map<string, number>();
+    const langChars = new Map<string, number>();
+    for (const c of parsed.chunks) {
+      if (!c.text.trim()) continue;
+      const heading = c.heading.join(HEADING_SEPARATOR);
+      const input = embeddingInput(title, heading, c.text);
+      const textHash = inputHash(input);
+      const n = occurrences.get(textHash) ?? 0;
+      occurrences.set(textHash, n + 1);
+      const lang = await detectLanguage(c.text);
+      langChars.set(lang, (langChars.get(lang) ?? 0) + c.text.length);
+      inputs.push(input);
+      chunks.push({ uid: chunkUid(key, textHash, n), ord: chunks.length, heading, text: c.text, start: c.start, end: c.end, lang, textHash, fts: ftsFields(title, heading, c.text) });
+    }
+    const lang = [...langChars].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'other';
+    const source: SourceRecord = { file: f.abs, path: key, name, hash, size: f.size, mtimeMs: f.mtimeMs, lang, title, meta, tags: tagsOf(meta) };
+    return { source, chunks, inputs, kind: 'added' };
+  }
+
+  /** Embeds what no stored chunk already has a vector for, then writes each document. */
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.pendingChunks = 0;
+    const hashes = batch.flatMap((p) => p.chunks.map((c) => c.textHash));
+    const known = this.store.backend.vectorsByTextHash(hashes);
+    const todo = new Map<string, string>();
+    batch.forEach((p) => p.chunks.forEach((c, i) => { if (!known.has(c.textHash)) todo.set(c.textHash, p.inputs[i]); }));
+    const fresh = new Map<string, Float32Array>();
+    const entries = [...todo];
+    const vectors = entries.length > 0 ? await this.store.embedMany(entries.map((e) => e[1]), this.options.signal) : [];
+    entries.forEach(([h], i) => fresh.set(h, vectors[i]));
+    this.s.embedded += entries.length;
+    for (const p of batch) {
+      for (const c of p.chunks) c.vector = known.get(c.textHash) ?? fresh.get(c.textHash);
+      this.store.backend.upsert(p.source, p.chunks);
+      this.s[p.kind]++;
+      this.s.chunks += p.chunks.length;
+    }
+    this.store.maybeSave();
+  }
+
+  /** Removes documents under the given folders whose files were not seen in this run. */
+  prune(): void {
+    const gone = new Set<number>();
+    for (const dir of this.walked.dirs) {
+      for (const s of this.store.backend.sourcesUnder(dir.endsWith(sep) ? dir : dir + sep)) {
+        if (!this.seenFiles.has(s.file)) gone.add(s.id);
+      }
+    }
+    this.store.backend.delete([...gone]);
+    this.s.removed += gone.size;
+  }
+
+  finish(t0: number): IngestSummary {
+    return { ...this.s, seconds: Math.round((performance.now() - t0) / 10) / 100 };
+  }
+}
+
+function tagsOf(meta: Record<string, unknown>): string[] {
+  const raw = meta.tags ?? meta.tag ?? meta.keywords;
+  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [];
+  return list.map((t) => String(t).trim()).filter(Boolean);
+}
+
+function jsonSafe(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value ?? {}, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+}
