@@ -1,13 +1,106 @@
+import { resolve } from 'node:path';
+import type { ExecutionPlan, LoadedPipeline, ModelConfig } from '@promptloom/core';
+import { type Io, writeJson } from '../io.js';
 import type { RegisterCommand } from './types.js';
-import { LoomError } from '@promptloom/core';
 
-// placeholder until the owner of `loom plan` lands it
-export const register: RegisterCommand = (program) => {
+interface PlanFlags {
+  json?: boolean;
+  model?: string;
+}
+
+/** The plan as data: what `loom plan --json` and `loom run --dry-run --json` print. */
+export function planJson(plan: ExecutionPlan, pipeline: LoadedPipeline, models: Record<string, ModelConfig>) {
+  return {
+    pipeline: plan.name,
+    file: pipeline.file,
+    waves: plan.waves,
+    steps: plan.steps.map((s) => {
+      const spec = pipeline.spec.steps.find((x) => x.id === s.id)!;
+      return {
+        id: s.id,
+        kind: s.kind,
+        wave: s.wave + 1,
+        dependsOn: s.deps,
+        ...(spec.when ? { when: spec.when } : {}),
+        ...(spec.foreach ? { foreach: spec.foreach } : {}),
+        callsModel: s.callsModel && Boolean(s.model && models[s.model]),
+        ...(s.model ? { model: s.model } : {}),
+        maxCalls: s.maxCalls,
+      };
+    }),
+    maxModelCalls: plan.maxModelCalls,
+    modelsConfigured: Object.keys(models),
+    streams: plan.streamStep ?? null,
+  };
+}
+
+function describeCalls(plan: ExecutionPlan): string {
+  const fixed = plan.steps.filter((s) => !s.foreach && typeof s.maxCalls === 'number').reduce((n, s) => n + (s.maxCalls as number), 0);
+  const extra = plan.steps
+    .filter((s) => s.maxCalls !== 0 && (s.foreach || s.maxCalls === 'unbounded'))
+    .map((s) => (s.maxCalls === 'unbounded' ? `an unbounded number for ${s.id}` : `${s.maxCalls} per item of ${s.id}`));
+  return [`at most ${fixed}`, ...extra].join(' + ');
+}
+
+/** The plan for a person: waves, which steps call a model, how many calls at most. */
+export function formatPlan(plan: ExecutionPlan, pipeline: LoadedPipeline, models: Record<string, ModelConfig>): string {
+  const lines = [`pipeline ${plan.name}: ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`];
+  plan.waves.forEach((wave, i) => {
+    lines.push(`wave ${i + 1}:`);
+    for (const id of wave) {
+      const s = plan.byId.get(id)!;
+      const spec = pipeline.spec.steps.find((x) => x.id === id)!;
+      const notes: string[] = [s.kind];
+      if (s.callsModel && s.model) notes.push(models[s.model] ? `model ${s.model} (${models[s.model].provider}:${models[s.model].model})` : `no model configured`);
+      if (s.kind === 'pipeline' && typeof spec.params.use === 'string') notes.push(`runs ${spec.params.use}`);
+      if (spec.foreach) notes.push(`for each of ${spec.foreach}`);
+      if (spec.when) notes.push(`when ${spec.when}`);
+      if (s.deps.length) notes.push(`after ${s.deps.join(', ')}`);
+      lines.push(`  ${id}  ${notes.join(' · ')}`);
+    }
+  });
+  const anyModel = plan.steps.some((s) => s.callsModel && s.model && models[s.model]);
+  if (!plan.steps.some((s) => s.callsModel)) lines.push('model calls: none');
+  else if (!anyModel) lines.push('model calls: none: no model configured (summarize and answer run offline; prompt and translate need --model or models:)');
+  else lines.push(`model calls: ${describeCalls(plan)}`);
+  const children = plan.steps.filter((s) => s.kind === 'pipeline').map((s) => s.id);
+  if (children.length > 0) lines.push(`(plus the calls of the pipelines run by ${children.join(', ')}: \`loom plan\` on those files shows them)`);
+  if (plan.streamStep && anyModel) lines.push(`streams: ${plan.streamStep}`);
+  return lines.join('\n') + '\n';
+}
+
+export async function loadForCli(file: string, io: Io): Promise<LoadedPipeline> {
+  const core = await import('@promptloom/core');
+  const { RECIPES_DIR } = await import('@promptloom/recipes');
+  const { existsSync } = await import('node:fs');
+  const recipe = (ref: string) => {
+    const path = resolve(RECIPES_DIR, `${ref}.yaml`);
+    return existsSync(path) ? path : undefined;
+  };
+  const pipeline = await core.loadPipeline(resolve(io.cwd, file), { resolvePipelineRef: recipe });
+  if (pipeline.warnings.length > 0) io.stderr.write(core.formatDiagnostics(pipeline.warnings, pipeline.source, file) + '\n');
+  return pipeline;
+}
+
+async function plan(file: string, flags: PlanFlags, io: Io): Promise<void> {
+  const core = await import('@promptloom/core');
+  const pipeline = await loadForCli(file, io);
+  const execution = core.planPipeline(pipeline);
+  const models = core.effectiveModels(pipeline, { env: io.env, models: flags.model ? { default: core.parseModelFlag(flags.model) } : undefined });
+  if (flags.json) writeJson(io, planJson(execution, pipeline, models));
+  else io.stdout.write(formatPlan(execution, pipeline, models));
+}
+
+export const register: RegisterCommand = (program, io) => {
   program
     .command('plan')
-    .description('(not implemented yet)')
-    .allowUnknownOption(true)
-    .action(() => {
-      throw new LoomError('USAGE', 'loom plan is not implemented yet');
-    });
+    .description('show how a pipeline would run: execution waves, which steps call a model, how many calls at most')
+    .argument('<file>', 'pipeline YAML file')
+    .option('--json', 'print the plan as JSON')
+    .option('--model <provider:name>', 'plan as if run with this model (default: $LOOM_MODEL)')
+    .addHelpText('after', `
+Examples:
+  loom plan pipeline.yaml
+  loom plan pipeline.yaml --model openai:gpt-4o-mini --json`)
+    .action((file: string, flags: PlanFlags) => plan(file, flags, io));
 };

@@ -1,13 +1,223 @@
-import type { RegisterCommand } from './types.js';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
 import { LoomError } from '@promptloom/core';
+import type { LoadedPipeline, RunEvent, RunEventListener, RunOptions, RunResult } from '@promptloom/core';
+import { type Io, isInteractive, writeJson } from '../io.js';
+import { createProgress, type Progress } from '../progress.js';
+import { formatPlan, loadForCli, planJson } from './plan.js';
+import { interruptSignal, type RegisterCommand } from './types.js';
 
-// placeholder until the owner of `loom run` lands it
-export const register: RegisterCommand = (program) => {
+interface RunFlags {
+  input: string[];
+  inputs?: string;
+  json?: boolean;
+  events?: string;
+  dryRun?: boolean;
+  concurrency?: number;
+  model?: string;
+  store?: string;
+  cache: boolean;
+  stream: boolean;
+}
+
+const collectPairs = (value: string, previous: string[]) => [...previous, value];
+
+function parseConcurrency(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError('expected a whole number from 1 to 1024');
+  return n;
+}
+
+async function readStdin(io: Io): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** --inputs FILE|- (a JSON object) overlaid with every --input name=value. */
+async function readInputs(flags: RunFlags, io: Io): Promise<Record<string, unknown>> {
+  let inputs: Record<string, unknown> = {};
+  if (flags.inputs) {
+    const where = flags.inputs === '-' ? 'standard input' : flags.inputs;
+    let text: string;
+    try {
+      text = flags.inputs === '-' ? await readStdin(io) : readFileSync(resolve(io.cwd, flags.inputs), 'utf8');
+    } catch (error) {
+      throw new LoomError('INPUT_INVALID', `cannot read --inputs ${where}: ${(error as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new LoomError('INPUT_INVALID', `--inputs ${where} is not valid JSON: ${(error as Error).message}`, { hint: 'give a JSON object, e.g. {"question": "..."}' });
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new LoomError('INPUT_INVALID', `--inputs ${where} must hold a JSON object of inputs`, { hint: 'e.g. {"question": "..."}' });
+    }
+    inputs = parsed as Record<string, unknown>;
+  }
+  for (const pair of flags.input) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new LoomError('USAGE', `--input "${pair}" must be name=value`, { hint: 'e.g. --input question="How do I retry?"' });
+    inputs[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return inputs;
+}
+
+/** --events: one JSON line per event, to stdout or a file (written synchronously, so Ctrl-C loses nothing). */
+function eventWriter(target: string, io: Io): { listener: RunEventListener; close(): void } {
+  if (target === '-') return { listener: (e) => io.stdout.write(JSON.stringify(e) + '\n'), close() {} };
+  const path = resolve(io.cwd, target);
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (error) {
+    throw new LoomError('USAGE', `--events: cannot write ${path}: ${(error as Error).message}`);
+  }
+  return { listener: (e) => writeSync(fd, JSON.stringify(e) + '\n'), close: () => closeSync(fd) };
+}
+
+/** Runs go into the store's run ledger (`loom runs`) when that store exists; a run never creates one. */
+async function ledgerListener(flags: RunFlags, pipeline: LoadedPipeline, io: Io): Promise<RunEventListener | undefined> {
+  const dir = flags.store
+    ? resolve(io.cwd, flags.store)
+    : pipeline.spec.store ? resolve(pipeline.dir, pipeline.spec.store) : resolve(io.cwd, io.env.LOOM_STORE || '.loom');
+  if (!existsSync(dir)) return undefined;
+  const { createLedger } = await import('@promptloom/core');
+  return createLedger(dir, { env: io.env }).listener;
+}
+
+function progressListener(progress: Progress): RunEventListener {
+  return (e: RunEvent) => {
+    const whole = (e.type === 'step-end' && e.item === undefined) || e.type === 'step-skip' || e.type === 'step-error';
+    if (whole && !e.step.includes('/')) progress.increment();
+  };
+}
+
+export function summary(result: RunResult) {
+  const steps: Record<string, unknown> = {};
+  for (const [id, r] of Object.entries(result.steps)) {
+    steps[id] = {
+      status: r.status, durationMs: Math.round(r.durationMs), attempts: r.attempts, usage: r.usage, warnings: r.warnings,
+      ...(r.reason ? { reason: r.reason } : {}),
+      ...(r.items !== undefined ? { items: r.items } : {}),
+      ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
+    };
+  }
+  return {
+    status: result.status, runId: result.runId, outputs: result.outputs, steps, usage: result.usage,
+    durationMs: Math.round(result.durationMs), notRun: result.notRun ?? [],
+    ...(result.error ? { error: { code: result.error.code, message: result.error.message, step: result.error.stepId } } : {}),
+  };
+}
+
+/** Strings as they are, anything else as JSON; one output alone, several under their names. */
+export function formatOutputs(outputs: Record<string, unknown>, streamed = ''): string {
+  const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v, null, 2));
+  const entries = Object.entries(outputs).filter(([, v]) => !(streamed && typeof v === 'string' && v.trim() === streamed.trim()));
+  if (entries.length === 1 && Object.keys(outputs).length === 1) return show(entries[0][1]) + '\n';
+  return entries.map(([k, v]) => {
+    const text = show(v);
+    return text.includes('\n') ? `${k}:\n${text}\n` : `${k}: ${text}\n`;
+  }).join('');
+}
+
+async function run(file: string, flags: RunFlags, io: Io): Promise<void> {
+  const core = await import('@promptloom/core');
+  const { RECIPES_DIR } = await import('@promptloom/recipes');
+  const raw = await readInputs(flags, io);
+  const pipeline = await loadForCli(file, io);
+  const models = flags.model ? { default: core.parseModelFlag(flags.model) } : undefined;
+  const toStdout = flags.events === '-';
+  const events = flags.events ? eventWriter(flags.events, io) : undefined;
+  const listeners: RunEventListener[] = events ? [events.listener] : [];
+  const interactive = isInteractive(io) && !flags.json && !toStdout;
+  const progress = interactive && !flags.dryRun ? await createProgress(io, 'run') : undefined;
+  if (progress) listeners.push(progressListener(progress));
+  const ledger = flags.dryRun ? undefined : await ledgerListener(flags, pipeline, io);
+  if (ledger) listeners.push(ledger);
+  let streamed = '';
+  const stream = flags.stream && interactive && Boolean(io.stdout.isTTY);
+  const options: RunOptions = {
+    concurrency: flags.concurrency, signal: interruptSignal(), listeners, models, cache: flags.cache, env: io.env,
+    store: flags.store ? resolve(io.cwd, flags.store) : undefined, recipeDirs: [RECIPES_DIR], dryRun: flags.dryRun,
+    onToken: stream ? (delta) => {
+      if (!streamed) progress?.stop();
+      streamed += delta;
+      io.stdout.write(delta);
+    } : undefined,
+  };
+  let result: RunResult;
+  progress?.start(pipeline.spec.steps.length);
+  try {
+    result = await core.runPipeline(pipeline, raw, options);
+  } finally {
+    progress?.stop();
+    events?.close();
+  }
+  if (streamed) io.stdout.write('\n');
+  if (flags.dryRun) return printDryRun(core, pipeline, raw, options, flags, io);
+  for (const r of Object.values(result.steps)) for (const w of r.warnings) io.stderr.write(`warning: step "${r.id}": ${w}\n`);
+  if (flags.json) {
+    const text = JSON.stringify(summary(result), null, toStdout ? 0 : 2);
+    io.stdout.write(text + '\n');
+  } else if (result.status === 'ok') {
+    io.stdout.write(formatOutputs(result.outputs, streamed));
+  }
+  reportStatus(result);
+}
+
+function reportStatus(result: RunResult): void {
+  const notRun = result.notRun ?? [];
+  if (result.status === 'cancelled') {
+    throw new LoomError('RUN_ABORTED', `interrupted; ${notRun.length ? `these steps did not run: ${notRun.join(', ')}` : 'every step had finished'}`);
+  }
+  if (result.status === 'failed') {
+    const error = result.error ?? new LoomError('RUN_STEP_FAILED', 'the run failed');
+    if (notRun.length === 0) throw error;
+    throw new LoomError(error.code, error.message, {
+      cause: error.cause ?? error, file: error.file, stepId: error.stepId, model: error.model,
+      hint: [error.hint, `not run: ${notRun.join(', ')}`].filter(Boolean).join('\n      '),
+    });
+  }
+}
+
+function printDryRun(core: typeof import('@promptloom/core'), pipeline: LoadedPipeline, raw: Record<string, unknown>, options: RunOptions, flags: RunFlags, io: Io): void {
+  const plan = core.planPipeline(pipeline);
+  const inputs = core.parseInputs(pipeline, raw);
+  const models = core.effectiveModels(pipeline, options);
+  if (flags.json) {
+    writeJson(io, { dryRun: true, inputs, plan: planJson(plan, pipeline, models) });
+    return;
+  }
+  io.stdout.write(formatPlan(plan, pipeline, models));
+  io.stdout.write(`inputs: ${JSON.stringify(inputs)}\ndry run: the pipeline and its inputs are valid; no step was run\n`);
+}
+
+export const register: RegisterCommand = (program, io) => {
   program
     .command('run')
-    .description('(not implemented yet)')
-    .allowUnknownOption(true)
-    .action(() => {
-      throw new LoomError('USAGE', 'loom run is not implemented yet');
-    });
+    .description('run a pipeline and print its outputs')
+    .argument('<file>', 'pipeline YAML file')
+    .option('-i, --input <name=value>', 'an input (repeatable); numbers, booleans and JSON lists/objects are converted to the declared type', collectPairs, [])
+    .option('--inputs <file.json|->', 'inputs as a JSON object, from a file or - for standard input (--input wins)')
+    .option('--json', 'print {status, outputs, steps, usage} as JSON')
+    .option('--events <file|->', 'write run events as JSON lines to a file, or - for standard output')
+    .option('--dry-run', 'check the pipeline and inputs and show the plan; run nothing')
+    .option('--concurrency <n>', 'most steps (and foreach items) running at once (default 4)', parseConcurrency)
+    .option('--model <provider:name>', 'model for `default`, e.g. openai:gpt-4o-mini or ollama:qwen2.5 (default: $LOOM_MODEL)')
+    .option('--store <dir>', 'document store for retrieve steps when the pipeline names none (default: $LOOM_STORE, else ./.loom)')
+    .option('--no-cache', 'bypass the model call cache')
+    .option('--no-stream', 'print model output when complete instead of token by token')
+    .addHelpText('after', `
+Exit codes: 0 ok, 1 bad input (file, YAML, inputs, configuration), 2 the run failed or was interrupted.
+
+Examples:
+  loom run pipeline.yaml --input question="How do I retry a failed step?"
+  loom run pipeline.yaml --inputs inputs.json --json
+  echo '{"question": "向量索引是什么？"}' | loom run pipeline.yaml --inputs -
+  OPENAI_BASE_URL=http://127.0.0.1:11434/v1 loom run pipeline.yaml --model openai:qwen2.5 --input question=...
+  loom run pipeline.yaml --events run.ndjson --concurrency 8`)
+    .action((file: string, flags: RunFlags) => run(file, flags, io));
 };

@@ -10,16 +10,19 @@ export interface Emitter {
 }
 
 /**
- * Stamps events with the run id and time and hands them to every listener. A listener that
- * throws is reported once as a process warning and never fails the run.
+ * Stamps events with the run id and time and hands them to every listener, up to run-end.
+ * A listener that throws is reported once as a process warning and never fails the run.
  */
 export function createEmitter(runId: string, listeners: readonly RunEventListener[] = []): Emitter {
   const active = [...listeners];
   const broken = new Set<RunEventListener>();
+  let ended = false;
   return {
     enabled: active.length > 0,
     emit(body) {
-      if (active.length === 0) return;
+      // a step ignoring its abort signal may still finish a call after the run ended; the log ends at run-end
+      if (active.length === 0 || ended) return;
+      if (body.type === 'run-end') ended = true;
       const event = { ...body, runId, at: new Date().toISOString() } as RunEvent;
       for (const listener of active) {
         try {
