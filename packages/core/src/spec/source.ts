@@ -45,10 +45,10 @@ function readFile(file: string): SpecSource {
   let size: number;
   try {
     const stat = statSync(file);
-    if (!stat.isFile()) return { file, dir, text: '', fatal: notFound(file, 'is not a file') };
+    if (!stat.isFile()) return { file, dir, text: '', fatal: notFound(file, 'not a file') };
     size = stat.size;
   } catch {
-    return { file, dir, text: '', fatal: notFound(file, 'does not exist') };
+    return { file, dir, text: '', fatal: notFound(file, 'no such file') };
   }
   if (size > MAX_SPEC_BYTES) return { file, dir, text: '', fatal: tooLarge(size) };
   const buffer = readFileSync(file);
@@ -60,7 +60,7 @@ function readFile(file: string): SpecSource {
 function notFound(file: string, what: string): Diagnostic {
   return {
     code: 'file-not-found',
-    message: `pipeline file ${file} ${what}`,
+    message: `${what}: ${file}`,
     severity: 'error',
     hint: 'check the path; pipeline files end in .yaml or .yml',
   };
