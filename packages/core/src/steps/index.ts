@@ -3,4 +3,7 @@
 // (each owner adds one import line here)
 import './prompt.js';
 import './pipeline.js';
+import './summarize.js';
+import './translate.js';
+import './answer.js';
 export { defineStep, getStep, listSteps } from './registry.js';

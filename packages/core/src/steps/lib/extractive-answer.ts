@@ -1,0 +1,128 @@
+import { tokenize } from '../../text/segment.js';
+import { contentTerms, countWords, hasCjk, idfOf, isStopWord, stem } from './lexical.js';
+import { proseSentences, type Passage } from './passages.js';
+
+/*
+ * The offline answer: the passage sentences that best cover the question's content words.
+ * Each question word is a group of alternatives (its stem plus, across languages, its
+ * dictionary translations), and a sentence's coverage is the share of groups it matches.
+ * Coverage, not retrieval score, decides whether to answer: hybrid retrieval always returns
+ * something, and an unrelated question must still be refused.
+ */
+
+export interface TermGroup { word: string; alternatives: Set<string> }
+
+export interface ExtractivePick { n: number; sentence: string; coverage: number; score: number; sameLang: boolean }
+
+export interface ExtractiveResult {
+  picks: ExtractivePick[];
+  /** best sentence coverage found (0..1) */
+  best: number;
+  grounded: boolean;
+}
+
+export interface ExtractiveAnswerOptions {
+  /** dictionary translations of one question word (cross-lingual); default none */
+  expand?: (word: string) => string[];
+  maxSentences?: number;
+  /** minimum coverage of the best sentence to answer at all */
+  threshold?: number;
+  /** the question's language: sentences in it are preferred when they answer well enough */
+  lang?: string;
+  /** a passage's language (default: its `lang` field) */
+  passageLang?: (p: Passage) => string | undefined;
+}
+
+/**
+ * Tuned on examples/community-docs (see steps/answer.test.ts): related questions reach 0.5
+ * or more, unrelated ones stay at or below a third.
+ */
+export const DEFAULT_THRESHOLD = 0.5;
+
+export function questionGroups(question: string, expand?: (word: string) => string[]): TermGroup[] {
+  const groups = new Map<string, TermGroup>();
+  const tokens = tokenize(question);
+  for (let i = 0; i < tokens.length; i++) {
+    let token = tokens[i];
+    // the segmenter may cut a compound it does not know (重试 -> 重 | 试): the dictionary knows it
+    const pair = token.length === 1 && tokens[i + 1]?.length === 1 && hasCjk(token) && hasCjk(tokens[i + 1]) ? token + tokens[i + 1] : undefined;
+    const pairTerms = pair && expand ? expand(pair) : [];
+    if (pair && pairTerms.length > 0) { token = pair; i++; }
+    const stems = hasCjk(token) ? [token] : contentTerms(token);
+    if (stems.length === 0 || isStopWord(token)) continue;
+    const group = groups.get(stems[0]) ?? { word: token, alternatives: new Set<string>() };
+    for (const s of stems) group.alternatives.add(s);
+    // "back up" is also "backup", "set up" also "setup"
+    const next = tokens[i + 1];
+    if (next && /^[a-z]+$/.test(token + next)) group.alternatives.add(stem(token + next));
+    for (const translation of pair && pairTerms.length ? pairTerms : expand?.(token) ?? []) {
+      // (single CJK characters from a split gloss, 重 of 重试, match far too much)
+      for (const t of contentTerms(translation)) if (!(t.length === 1 && hasCjk(t))) group.alternatives.add(t);
+      // a Chinese gloss is matched as a string too, whatever the segmenter made of it
+      if (hasCjk(translation)) group.alternatives.add(translation.trim());
+    }
+    groups.set(stems[0], group);
+  }
+  return [...groups.values()];
+}
+
+function matches(g: TermGroup, terms: Set<string>, raw: string): boolean {
+  // substring matching for CJK needs two characters: one (试) is inside too many other words
+  for (const alt of g.alternatives) if (terms.has(alt) || (alt.length > 1 && hasCjk(alt) && raw.includes(alt))) return true;
+  return false;
+}
+
+interface Candidate { n: number; rank: number; text: string; terms: Set<string>; sameLang: boolean }
+
+export function extractiveAnswer(question: string, passages: Passage[], options: ExtractiveAnswerOptions = {}): ExtractiveResult {
+  const groups = questionGroups(question, options.expand);
+  const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+  if (groups.length === 0) return { picks: [], best: 0, grounded: false };
+  const langOf = options.passageLang ?? ((p: Passage) => p.lang);
+  const base = (l: string | undefined) => (l ?? '').split(/[-_]/)[0];
+  const sentences: Candidate[] = passages.flatMap((p, rank) => {
+    const sameLang = !options.lang || base(langOf(p)) === base(options.lang);
+    return proseSentences(p.text).filter((t) => countWords(t) >= 4).map((text) => ({ n: p.n, rank, text, terms: new Set(contentTerms(text)), sameLang }));
+  });
+  // rarer words say more about what a sentence is about: "retry" beats "feed" in a feed reader's docs
+  const idf = idfOf(sentences.map((s) => [...s.terms]));
+  const unseen = Math.log(1 + (sentences.length + 1));
+  const weights = groups.map((g) => Math.max(...[...g.alternatives].map((a) => idf.get(a) ?? 0), 0) || unseen);
+  const totalWeight = weights.reduce((a, b) => a + b, 0);
+  const passageCover = new Map(passages.map((p) => {
+    // the heading path says what the passage is about, so it counts here (not for sentences)
+    const text = `${p.heading}\n${p.text}`;
+    const terms = new Set(contentTerms(text));
+    return [p.n, groups.filter((g) => matches(g, terms, text)).length / groups.length];
+  }));
+  // two question words must meet in one sentence (one when the question has only one)
+  const needed = Math.min(2, groups.length);
+  const candidates: ExtractivePick[] = [];
+  for (const s of sentences) {
+    const hit = groups.map((g) => matches(g, s.terms, s.text));
+    const matched = hit.filter(Boolean).length;
+    if (matched < needed) continue;
+    const coverage = matched / groups.length;
+    const weighted = hit.reduce((sum, h, k) => sum + (h ? weights[k] : 0), 0) / totalWeight;
+    const score = 0.5 * coverage + 0.25 * weighted + 0.2 * (passageCover.get(s.n) ?? 0) + 0.05 / (s.rank + 1);
+    candidates.push({ n: s.n, sentence: s.text, coverage, score, sameLang: s.sameLang });
+  }
+  candidates.sort((a, b) => b.score - a.score);
+  const best = candidates.reduce((m, c) => Math.max(m, c.coverage), 0);
+  if (best < threshold) return { picks: [], best, grounded: false };
+  // quotes in the reader's language when those answer well enough; the other language otherwise
+  const ownBest = candidates.reduce((m, c) => (c.sameLang ? Math.max(m, c.coverage) : m), 0);
+  const pool = ownBest >= Math.max(threshold, best * 0.75) ? candidates.filter((c) => c.sameLang) : candidates;
+  const poolBest = pool.reduce((m, c) => Math.max(m, c.coverage), 0);
+  const floor = Math.max(threshold, poolBest * 0.6);
+  const picks: ExtractivePick[] = [];
+  const seen = new Set<string>();
+  for (const c of pool) {
+    if (picks.length >= (options.maxSentences ?? 3)) break;
+    const key = c.sentence.toLowerCase().replace(/\s+/g, ' ');
+    if (c.coverage < floor || seen.has(key)) continue;
+    seen.add(key);
+    picks.push(c);
+  }
+  return { picks, best, grounded: picks.length > 0 };
+}
