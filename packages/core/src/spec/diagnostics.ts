@@ -122,3 +122,13 @@ function isWide(cp: number): boolean {
     (cp >= 0x20000 && cp <= 0x3fffd)
   );
 }
+
+/** Every code a pipeline diagnostic can have (documented in docs/errors.md). */
+export const DIAGNOSTIC_CODES = [
+  'file-not-found', 'too-large', 'invalid-encoding', 'yaml-syntax', 'yaml-warning', 'duplicate-key', 'alias-bomb',
+  'not-a-mapping', 'forbidden-key', 'unknown-key', 'unknown-kind', 'missing-kind', 'multiple-kinds', 'missing-field',
+  'invalid-type', 'invalid-value', 'out-of-range', 'invalid-id', 'invalid-name', 'duplicate-id', 'foreach-only',
+  'secret-in-spec', 'template-syntax', 'unknown-ref', 'unknown-output', 'loop-var-scope', 'self-ref', 'cycle',
+  'unknown-need', 'unknown-model', 'test-inputs', 'self-include', 'include-cycle', 'path-escape', 'unknown-pipeline',
+] as const;
+export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];
