@@ -10,7 +10,8 @@ export { renderValue, renderString, evalCondition, templateRefs } from './spec/t
 export { loadPipeline, validatePipeline } from './spec/load.js';
 export type { LoadOptions, ValidationResult } from './spec/load.js';
 export type { PipelineRefResolver } from './spec/check-use.js';
-export { formatDiagnostics } from './spec/diagnostics.js';
+export { formatDiagnostics, DIAGNOSTIC_CODES } from './spec/diagnostics.js';
+export type { DiagnosticCode } from './spec/diagnostics.js';
 export { parseInputs, checkInputs } from './spec/inputs.js';
 export type { InputProblem } from './spec/inputs.js';
 export { pipelineJsonSchema } from './spec/json-schema.js';
