@@ -2,7 +2,7 @@ import { CheckContext, isPlainObject, type Path } from './context.js';
 import { closest } from './diagnostics.js';
 import { isTemplate, templateGlobalRefs } from './template.js';
 import { kindInfo, type StepInfo } from './check-structure.js';
-import { STEP_COMMON_KEYS } from './schema.js';
+import { LOOP_INFO_NAME, STEP_COMMON_KEYS } from './schema.js';
 
 type Ref = (string | number)[];
 
@@ -107,7 +107,7 @@ class RefChecker {
     const [head] = ref;
     if (head === 'inputs') return this.checkInput(ref, path, scope);
     if (head === 'steps') return this.checkStepRef(ref, path, scope, deps);
-    if (scope.loopVar !== undefined && head === scope.loopVar) return;
+    if (scope.loopVar !== undefined && (head === scope.loopVar || head === LOOP_INFO_NAME)) return;
     const owner = this.loopVars.get(String(head));
     if (owner) {
       const own = owner === scope.self;

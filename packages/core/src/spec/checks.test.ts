@@ -19,7 +19,7 @@ describe('references and types that are fine', () => {
       '    summarize: { text: "{{ steps.last.hits }}", max_words: "{{ inputs.k }}" }',
       '  - id: per',
       '    foreach: "{{ steps.last.hits }}"',
-      '    prompt: { template: "{{ item.text }} {% for w in item.words %}{{ w }}{{ forloop.index }}{% endfor %}" }',
+      '    prompt: { template: "{{ loop.index }}/{{ loop.length }} {{ item.text }} {% for w in item.words %}{{ w }}{{ forloop.index }}{% endfor %}" }',
       '  - id: last',
       '    when: inputs.q != blank',
       '    retrieve: { query: "{{ inputs.q }}", k: "{{ inputs.k }}" }',
@@ -41,6 +41,7 @@ describe('references and types that are fine', () => {
       '    prompt: { template: "{{ item.text }}" }',
       'outputs:',
       '  x: "{{ doc }}"',
+      '  y: "{{ loop.index }}"',
       '',
     ].join('\n');
     expect(await codes(text)).toEqual([
@@ -48,6 +49,7 @@ describe('references and types that are fine', () => {
       ['unknown-ref', 9, 14],
       ['unknown-ref', 11, 25],
       ['loop-var-scope', 13, 6],
+      ['unknown-ref', 14, 6],
     ]);
   });
 

@@ -11,8 +11,10 @@ export const ID_PATTERN = /^[a-z_][a-z0-9_]*$/;
 export const NAME_PATTERN = /^[a-z0-9-]+$/;
 /** Keys that could reach Object.prototype through a careless merge; refused anywhere. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
-/** Roots a template may name besides a foreach variable. */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set(['inputs', 'steps', 'forloop']);
+/** Names a loop variable may not take: template roots, and `loop` (the engine's per-item index/first/last/length). */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['inputs', 'steps', 'forloop', 'loop']);
+/** Set by the engine inside a foreach step's parameters, beside the loop variable. */
+export const LOOP_INFO_NAME = 'loop';
 
 export const MAX_TIMEOUT_MS = 86_400_000;
 export const MAX_CONCURRENCY = 1000;
