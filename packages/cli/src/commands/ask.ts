@@ -91,8 +91,10 @@ async function ask(words: string[], flags: AskFlags, io: Io): Promise<void> {
   const models = flags.model ? { default: core.parseModelFlag(flags.model) } : undefined;
   const stream = flags.stream && !flags.json && Boolean(io.stdout.isTTY) && isInteractive(io);
   const printer = tokenPrinter(io, stream);
+  // the run and its model calls go into the store's ledger, as for `loom run` (see `loom runs`)
+  const ledger = core.createLedger(store, { env: io.env });
   const result = await core.runPipeline(pipeline, { question, k: flags.k, ...(flags.lang ? { lang: flags.lang } : {}) }, {
-    store, models, cache: flags.cache, onToken: printer.onToken, signal: interruptSignal(), env: io.env,
+    store, models, cache: flags.cache, onToken: printer.onToken, signal: interruptSignal(), env: io.env, listeners: [ledger.listener],
   });
   const out = outputsOf(result);
   for (const record of Object.values(result.steps)) {
