@@ -49,9 +49,16 @@ function matches(source, filter) {
   return glob.endsWith('/**') ? source.startsWith(glob.slice(0, -2)) : source === glob;
 }
 
+function occurrences(haystack, needle) {
+  let n = 0;
+  for (let i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
 /**
  * The naive grep: a page scores the number of distinct query tokens that occur in it as
- * substrings (case-insensitive). Equal scores are real ties, which the metrics average over.
+ * substrings (case-insensitive); among pages with the same count, more occurrences rank first.
+ * (Without that tie-break it is weaker still: remaining ties are averaged over by the metrics.)
  */
 export function grepBaseline(pages) {
   const lowered = pages.map((p) => ({ ...p, lower: p.text.toLowerCase() }));
@@ -61,8 +68,14 @@ export function grepBaseline(pages) {
       const hits = [];
       for (const p of lowered) {
         if (!matches(p.source, options.filter)) continue;
-        let score = 0;
-        for (const t of terms) if (p.lower.includes(t)) score++;
+        let distinct = 0;
+        let total = 0;
+        for (const t of terms) {
+          const n = occurrences(p.lower, t);
+          if (n > 0) distinct++;
+          total += n;
+        }
+        const score = distinct + total / (total + 1000);
         if (score > 0) hits.push({ id: p.source, source: p.source, heading: '', lang: p.lang, score, text: '' });
       }
       hits.sort((a, b) => b.score - a.score);

@@ -61,4 +61,7 @@ export { readQueriesJsonl, parseQueriesJsonl } from './eval/cases.js';
 export type { EvalQuery } from './eval/cases.js';
 export { readBeir, parseQrels } from './eval/beir.js';
 export type { BeirDataset, BeirDocument, BeirPaths } from './eval/beir.js';
-export { formatRetrievalReport, formatRetrievalTable, formatMisses, formatTable } from './eval/report.js';
+export { formatRetrievalReport, formatRetrievalTable, formatMisses, formatTable, formatAnswerReport } from './eval/report.js';
+export { evaluateAnswers, aggregateAnswers } from './eval/answers.js';
+export type { AnswerEvalOptions, AnswerReport, AnswerRow, AnswerAggregate } from './eval/answers.js';
+export { ingestBeirCorpus } from './eval/beir-store.js';

@@ -5,15 +5,18 @@ import { LoomError } from '../errors.js';
 export interface EvalQuery {
   id: string;
   query: string;
-  /** page id (source path, or BEIR document id) -> grade; empty when the docs hold no answer */
+  /** page id (source path, or BEIR document id) -> grade; empty when the docs hold no answer.
+   *  A list of several pages grades the first 2 (the main page) and the others 1. */
   gold: Map<string, number>;
   lang?: string;
   /** a free group name, e.g. 'same-language', 'cross-lingual', 'no-answer' */
   kind?: string;
   /** 'refuse': a correct answer says the docs do not cover it (grounded false) */
   expect?: 'answer' | 'refuse';
-  /** the answer should contain at least one of these phrases (case-insensitive) */
+  /** phrases a correct answer contains (case-insensitive); scored as the share found, all, any */
   answerContains?: string[];
+  /** extra pipeline inputs for `loom eval answers` (the question itself goes in automatically) */
+  inputs?: Record<string, unknown>;
   /** search restrictions for this question, e.g. {lang: 'en'} to search only the English pages */
   filter?: Record<string, string>;
   /** where it came from, for messages */
@@ -66,7 +69,8 @@ function stringList(value: unknown): string[] | undefined {
 function goldOf(value: unknown, file: string, line: number): Map<string, number> {
   if (value === undefined || value === null) return new Map();
   const list = stringList(value);
-  if (list) return new Map(list.map((p) => [normalisePath(p), 1]));
+  // the convention of examples/eval: with several pages, the first answers best (grade 2)
+  if (list) return new Map(list.map((p, i) => [normalisePath(p), list.length > 1 && i === 0 ? 2 : 1]));
   if (typeof value === 'object' && !Array.isArray(value)) {
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.every(([, g]) => typeof g === 'number')) return new Map(entries.map(([p, g]) => [normalisePath(p), g as number]));
@@ -95,6 +99,9 @@ export function parseQueriesJsonl(text: string, file: string): EvalQuery[] {
     if (filter !== undefined && (typeof filter !== 'object' || filter === null || Array.isArray(filter) || !Object.values(filter).every((v) => typeof v === 'string'))) {
       throw bad(file, line, '"filter" must be an object of strings, e.g. {"lang": "en"}');
     }
+    if (o.inputs !== undefined && (typeof o.inputs !== 'object' || o.inputs === null || Array.isArray(o.inputs))) {
+      throw bad(file, line, '"inputs" must be an object of pipeline inputs');
+    }
     const id = o.id === undefined ? `q${index + 1}` : String(o.id);
     if (seen.has(id)) throw bad(file, line, `duplicate id "${id}"`);
     seen.add(id);
@@ -105,6 +112,7 @@ export function parseQueriesJsonl(text: string, file: string): EvalQuery[] {
       expect: expect as EvalQuery['expect'],
       answerContains: contains,
       filter: filter as Record<string, string> | undefined,
+      inputs: o.inputs as Record<string, unknown> | undefined,
       file, line,
     };
   });

@@ -10,18 +10,21 @@ describe('simple JSONL questions', () => {
   it('reads questions with gold paths, groups, refusals and expected phrases', () => {
     const text = [
       '{"query": "How do I retry a step?", "gold": ["guide/retries.md"], "lang": "en", "kind": "same-language", "answer_contains": "retry"}',
+      '{"query": "retry settings", "gold": ["guide/retries.md", "reference/config.md", "faq.md"]}',
       '',
       '{"query": "如何重试失败的步骤？", "gold": {"./zh/guide/retries.md": 2, "guide/retries.md": 1}, "lang": "zh", "kind": "cross-lingual"}',
       '{"id": "none-1", "query": "What is the CEO\'s salary?", "expect": "refuse", "answer_contains": ["not", "没有"]}',
     ].join('\n');
     const qs = parseQueriesJsonl(text, 'q.jsonl');
-    expect(qs.map((q) => q.id)).toEqual(['q1', 'q2', 'none-1']);
+    expect(qs.map((q) => q.id)).toEqual(['q1', 'q2', 'q3', 'none-1']);
     expect([...qs[0].gold]).toEqual([['guide/retries.md', 1]]);
     expect(qs[0].answerContains).toEqual(['retry']);
-    expect([...qs[1].gold]).toEqual([['zh/guide/retries.md', 2], ['guide/retries.md', 1]]);
-    expect(qs[1].line).toBe(3);
-    expect(qs[2].gold.size).toBe(0);
-    expect(qs[2].expect).toBe('refuse');
+    // several pages: the first is the main one (grade 2)
+    expect([...qs[1].gold]).toEqual([['guide/retries.md', 2], ['reference/config.md', 1], ['faq.md', 1]]);
+    expect([...qs[2].gold]).toEqual([['zh/guide/retries.md', 2], ['guide/retries.md', 1]]);
+    expect(qs[2].line).toBe(4);
+    expect(qs[3].gold.size).toBe(0);
+    expect(qs[3].expect).toBe('refuse');
   });
   it.each([
     ['{"query": "x", "gold": [1]}', /q.jsonl:1: "gold"/],

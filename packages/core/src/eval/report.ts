@@ -1,3 +1,4 @@
+import type { AnswerAggregate, AnswerReport } from './answers.js';
 import type { RetrievalAggregate, RetrievalReport, RetrievalRow } from './retrieval.js';
 
 // CJK, Hangul, fullwidth forms and CJK punctuation take two terminal columns
@@ -79,7 +80,8 @@ export function formatMisses(reports: readonly RetrievalReport[], within = 5, li
       if (row.scores === null) continue;
       if (row.firstRank !== undefined && row.firstRank <= within) continue;
       const entry = byQuestion.get(row.id) ?? { row, where: [] };
-      entry.where.push(`${r.label}: ${row.firstRank === undefined ? `not in top ${r.depth} chunks` : `rank ${row.firstRank}`}`);
+      const rank = row.firstRank === undefined ? `not in the top ${r.depth} chunks` : `rank ${row.firstRank}`;
+      entry.where.push(`${r.label}: ${rank}; top: ${row.pages.slice(0, 2).join(', ') || '(nothing)'}`);
       byQuestion.set(row.id, entry);
     }
   }
@@ -89,8 +91,7 @@ export function formatMisses(reports: readonly RetrievalReport[], within = 5, li
     const tag = [row.kind, row.lang].filter(Boolean).join(', ');
     lines.push(`- ${row.id}${tag ? ` (${tag})` : ''}: ${truncate(row.query, 72)}`);
     lines.push(`    gold: ${row.gold.join(', ')}`);
-    lines.push(`    got:  ${row.pages.slice(0, 3).join(', ') || '(nothing)'}`);
-    lines.push(`    ${where.join('; ')}`);
+    for (const w of where) lines.push(`    ${w}`);
   }
   if (byQuestion.size > limit) lines.push(`… and ${byQuestion.size - limit} more (use --json for all)`);
   return lines.join('\n');
@@ -106,5 +107,38 @@ export function formatRetrievalReport(reports: readonly RetrievalReport[], optio
   ];
   if (first.skipped > 0) parts.push('', `${first.skipped} question(s) without a relevant page are not averaged.`);
   if (options.misses !== false) parts.push('', formatMisses(reports));
+  return parts.join('\n');
+}
+
+const share = (x: number | null) => (x === null ? '-' : fmt(x));
+
+/** Answer quality per group, then the cases that went wrong. */
+export function formatAnswerReport(report: AnswerReport, options: { failures?: boolean } = {}): string {
+  const headers = ['group', 'cases', 'failed', 'cite prec', 'phrases', 'all', 'any', 'refused ok', 'false refusals', 'p50 ms', 'tokens/case'];
+  const row = (name: string, a: AnswerAggregate) => [
+    name, String(a.cases), String(a.failed), share(a.citationPrecision), share(a.phraseRecall), share(a.containsAll),
+    share(a.containsAny), share(a.refusalAccuracy), share(a.falseRefusals), a.latencyP50Ms.toFixed(0), a.tokensPerCase.toFixed(0),
+  ];
+  const rows = [row('overall', report.overall), ...Object.entries(report.groups).map(([g, a]) => row(g, a))];
+  const parts = [
+    `Answers: ${report.rows.length} case(s) through pipeline "${report.pipeline}"`,
+    '',
+    formatTable(headers, rows, new Set(headers.map((_, i) => i).filter((i) => i > 0))),
+    '',
+    'cite prec: cited passages from a gold page; phrases: expected phrases found (all / any: cases with every / at least one);',
+    'refused ok: no-answer cases that refused; false refusals: answerable cases that refused.',
+  ];
+  if (options.failures !== false) {
+    const bad = report.rows.filter((r) => r.status === 'failed' || r.behaved === false || r.containsAny === false || (r.citationPrecision ?? 1) < 1);
+    if (bad.length > 0) parts.push('', `Cases to look at: ${bad.length}`);
+    for (const r of bad.slice(0, 40)) {
+      const why = r.status === 'failed' ? `failed: ${r.error}` : [
+        r.behaved === false ? (r.expect === 'refuse' ? 'answered a no-answer question' : 'refused an answerable question') : '',
+        r.containsAny === false ? 'no expected phrase' : r.containsAll === false ? `phrases ${fmt(r.phraseRecall ?? 0)}` : '',
+        (r.citationPrecision ?? 1) < 1 ? `cites ${r.citedSources.join(', ')}` : '',
+      ].filter(Boolean).join('; ');
+      parts.push(`- ${r.id}${r.kind ? ` (${[r.kind, r.lang].filter(Boolean).join(', ')})` : ''}: ${truncate(r.query, 60)}`, `    ${why}`);
+    }
+  }
   return parts.join('\n');
 }
