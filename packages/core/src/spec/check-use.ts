@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { CheckContext, isPlainObject } from './context.js';
 import { isTemplate } from './template.js';
@@ -26,10 +26,19 @@ interface Resolved {
   problem?: { code: string; message: string; hint: string };
 }
 
+/** Symlinks resolved, so a link inside the folder cannot point outside it (as the engine checks). */
+function real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
 async function resolveRef(ref: string, fromDir: string, resolver?: PipelineRefResolver): Promise<Resolved> {
   if (isPathRef(ref)) {
     const file = resolve(fromDir, ref);
-    if (!isInside(fromDir, file)) {
+    if (!isInside(real(fromDir), real(file))) {
       return { problem: { code: 'path-escape', message: `use: "${ref}" points outside the pipeline's folder`, hint: "keep included pipelines in this pipeline's folder or below, or use a recipe name" } };
     }
     if (!existsSync(file)) {
@@ -37,10 +46,11 @@ async function resolveRef(ref: string, fromDir: string, resolver?: PipelineRefRe
     }
     return { file };
   }
-  if (!resolver) return {};
-  const file = await resolver(ref, fromDir);
+  // as at run time: recipe folders first, then <name>.yaml beside the pipeline
+  const file = (await resolver?.(ref, fromDir)) ?? beside(ref, fromDir);
   if (file === undefined) {
-    return { problem: { code: 'unknown-pipeline', message: `use: "${ref}" is not a known recipe`, hint: 'see loom recipes list, or give a path such as ./child.yaml' } };
+    if (!resolver) return {};
+    return { problem: { code: 'unknown-pipeline', message: `use: "${ref}" is neither a recipe nor a file beside this pipeline`, hint: `see loom recipes list, or give a path such as ./${ref}.yaml` } };
   }
   return { file: resolve(fromDir, file) };
 }
@@ -77,6 +87,11 @@ export async function checkUses(ctx: CheckContext, steps: StepInfo[], self: { fi
       });
     }
   }
+}
+
+function beside(ref: string, dir: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(ref)) return undefined;
+  return ['.yaml', '.yml'].map((ext) => join(dir, ref + ext)).find((f) => existsSync(f));
 }
 
 function shortName(file: string, dir: string): string {

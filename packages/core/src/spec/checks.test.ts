@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -113,6 +113,20 @@ describe('pipeline steps across files', () => {
     const r = await validatePipeline(join(dir, 'top.yaml'), { resolvePipelineRef });
     expect(r.diagnostics.map((d) => [d.code, d.line, d.col])).toEqual([['include-cycle', 5, 22]]);
     expect(r.diagnostics[0].message).toContain('top.yaml -> recipes/b.yaml -> recipes/c.yaml -> top.yaml');
+  });
+
+  it('finds <name>.yaml beside the pipeline, as the engine does, and refuses symlinks out of the folder', async () => {
+    writeFileSync(join(dir, 'sibling.yaml'), pipe('sibling', 'uses-sibling'));
+    writeFileSync(join(dir, 'uses-sibling.yaml'), pipe('uses-sibling', 'sibling'));
+    const r = await validatePipeline(join(dir, 'uses-sibling.yaml'), { resolvePipelineRef: () => undefined });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(['include-cycle']);
+    expect(r.diagnostics[0].message).toContain('uses-sibling.yaml -> sibling.yaml -> uses-sibling.yaml');
+    const outside = mkdtempSync(join(tmpdir(), 'loom-outside-'));
+    writeFileSync(join(outside, 'secret.yaml'), pipe('secret', 'x'));
+    symlinkSync(outside, join(dir, 'link'));
+    writeFileSync(join(dir, 'via-link.yaml'), pipe('via-link', './link/secret.yaml'));
+    expect((await validatePipeline(join(dir, 'via-link.yaml'))).diagnostics.map((d) => [d.code, d.line, d.col])).toEqual([['path-escape', 5, 22]]);
+    rmSync(outside, { recursive: true, force: true });
   });
 
   it('leaves a templated use: to run time and recipe names alone without a resolver', async () => {
