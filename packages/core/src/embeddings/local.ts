@@ -1,12 +1,12 @@
 /**
  * The offline default embedder: signed feature hashing of words, word pairs and character
- * n-grams. Lexical, not a neural model: two texts are close when they share words, identifiers,
+ * n-grams (3-4 grams inside words; single characters and pairs in Han/kana runs). Lexical, not a neural model: two texts are close when they share words, identifiers,
  * word stems (via character n-grams) or, for Chinese/Japanese, characters and character pairs.
  * It knows no synonyms and no translations; see docs/text.md for what it can and cannot do.
  */
 import { Embeddings } from '@langchain/core/embeddings';
 import { LoomError } from '../errors.js';
-import { isStopword, tokenize } from '../text/segment.js';
+import { isStopword, scanWords } from '../text/segment.js';
 
 export const LOCAL_EMBEDDER_VERSION = 'hash-v1';
 export const DEFAULT_LOCAL_DIMENSIONS = 512;
@@ -18,23 +18,25 @@ const SEED_PAIR = 0x01000193;
 const SEED_GRAM = 0x5bd1e995;
 const SEED_CJK = 0x27d4eb2d;
 const WEIGHT_WORD = 1;
-const WEIGHT_STOPWORD = 0.15;
-const WEIGHT_PAIR = 0.6;
-const WEIGHT_GRAM = 0.35;
-const WEIGHT_CJK_UNI = 0.3;
-const WEIGHT_CJK_BI = 0.8;
+const WEIGHT_STOPWORD = 0.1;
+const WEIGHT_PAIR = 0.4;
+const WEIGHT_GRAM = 0.5;
+const WEIGHT_CJK_UNI = 0.5;
+const WEIGHT_CJK_BI = 1;
 const MIN_GRAM_WORD = 4; // words shorter than this are covered by the word feature alone
 
 type Counts = Map<number, number>;
 
-/** FNV-1a over a string's UTF-16 units from `start` to `end`, with a seed per feature family. */
-function fnv(text: string, start: number, end: number, seed: number): number {
-  let h = seed >>> 0;
-  for (let i = start; i < end; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  // final avalanche (murmur3 fmix32) so that index and sign bits are well mixed
+const FNV_PRIME = 0x01000193;
+
+/** FNV-1a state after feeding a string's UTF-16 units from `start` to `end` into state `h`. */
+function feed(h: number, text: string, start: number, end: number): number {
+  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
+/** Final avalanche (murmur3 fmix32) so that the index and sign bits are well mixed. */
+function mix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -43,24 +45,38 @@ function fnv(text: string, start: number, end: number, seed: number): number {
   return h >>> 0;
 }
 
+/** FNV-1a over text[start, end) with a seed per feature family, mixed. */
+function fnv(text: string, start: number, end: number, seed: number): number {
+  return mix(feed(seed, text, start, end));
+}
+
 function bump(counts: Counts, key: number): void {
   counts.set(key, (counts.get(key) ?? 0) + 1);
 }
 
-function isCjk(code: number): boolean {
-  return (code >= 0x3040 && code <= 0x30ff) || (code >= 0x3400 && code <= 0x9fff) || (code >= 0xac00 && code <= 0xd7af) || (code >= 0xf900 && code <= 0xfaff);
-}
-
 /** Latin-ish words: character 3- and 4-grams of "<word>" catch stems (watch/watcher/watchers). */
 function addGrams(grams: Counts, word: string): void {
-  const padded = `<${word}>`;
+  // n-grams of `<${word}>` without building that string: '<' and '>' are fed by code
+  const last = word.length + 2;
   for (let n = 3; n <= 4; n++) {
-    for (let i = 0; i + n <= padded.length; i++) bump(grams, fnv(padded, i, i + n, SEED_GRAM));
+    for (let i = 0; i + n <= last; i++) {
+      let h = SEED_GRAM;
+      const from = Math.max(0, i - 1);
+      const to = Math.min(word.length, i + n - 1);
+      if (i === 0) h = Math.imul(h ^ 0x3c, FNV_PRIME);
+      h = feed(h, word, from, to);
+      if (i + n === last) h = Math.imul(h ^ 0x3e, FNV_PRIME);
+      bump(grams, mix(h));
+    }
   }
 }
 
-/** CJK words: every character and every adjacent pair, across word boundaries too, because ICU's
- *  dictionary splits some technical words (组件 -> 组 | 件) and a pair restores them. */
+/**
+ * Han/kana runs: every character and every adjacent pair, with no dictionary. Most Chinese
+ * words are one or two characters, so pairs stand in for words; this is 2.5x faster than
+ * segmenting with Intl.Segmenter and scored within a point of it (docs/text.md). Character
+ * trigrams were tried and lowered the scores.
+ */
 function addCjk(cjk: Counts, cjkPairs: Counts, run: string): void {
   for (let i = 0; i < run.length; i++) {
     bump(cjk, fnv(run, i, i + 1, SEED_CJK));
@@ -70,23 +86,29 @@ function addCjk(cjk: Counts, cjkPairs: Counts, run: string): void {
 
 interface Features { words: Counts; stop: Counts; pairs: Counts; grams: Counts; cjk: Counts; cjkPairs: Counts }
 
+const newFeatures = (): Features => ({ words: new Map(), stop: new Map(), pairs: new Map(), grams: new Map(), cjk: new Map(), cjkPairs: new Map() });
+
 function extract(text: string): Features {
-  const f: Features = { words: new Map(), stop: new Map(), pairs: new Map(), grams: new Map(), cjk: new Map(), cjkPairs: new Map() };
-  const tokens = tokenize(text);
-  let cjkRun = '';
-  for (let t = 0; t < tokens.length; t++) {
-    const token = tokens[t];
-    const stop = isStopword(token);
-    bump(stop ? f.stop : f.words, fnv(token, 0, token.length, SEED_WORD));
-    if (t > 0 && !stop && !isStopword(tokens[t - 1])) bump(f.pairs, fnv(`${tokens[t - 1]} ${token}`, 0, tokens[t - 1].length + 1 + token.length, SEED_PAIR));
-    if (isCjk(token.charCodeAt(0))) {
-      cjkRun += token;
-      continue;
-    }
-    if (cjkRun) { addCjk(f.cjk, f.cjkPairs, cjkRun); cjkRun = ''; }
-    if (token.length >= MIN_GRAM_WORD) addGrams(f.grams, token);
-  }
-  if (cjkRun) addCjk(f.cjk, f.cjkPairs, cjkRun);
+  const f = newFeatures();
+  let previous: string | undefined;
+  scanWords(
+    text,
+    (word) => {
+      const stop = isStopword(word);
+      bump(stop ? f.stop : f.words, fnv(word, 0, word.length, SEED_WORD));
+      if (previous !== undefined && !stop) {
+        // the hash of `${previous} ${word}`, fed piecewise
+        const h = Math.imul(feed(SEED_PAIR, previous, 0, previous.length) ^ 0x20, FNV_PRIME);
+        bump(f.pairs, mix(feed(h, word, 0, word.length)));
+      }
+      previous = stop ? undefined : word;
+      if (word.length >= MIN_GRAM_WORD) addGrams(f.grams, word);
+    },
+    (run) => {
+      addCjk(f.cjk, f.cjkPairs, run);
+      previous = undefined;
+    },
+  );
   return f;
 }
 

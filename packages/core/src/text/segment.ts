@@ -9,7 +9,7 @@
  */
 
 /** Figures behind this choice are in docs/text.md (per-char cost rises with piece length). */
-export const PIECE_CHARS = 512;
+export const PIECE_CHARS = 256;
 
 const segmenter = new Intl.Segmenter('und', { granularity: 'word' });
 
@@ -50,7 +50,7 @@ function findCut(text: string, start: number, end: number): number {
   return code >= 0xd800 && code <= 0xdbff ? end - 1 : end;
 }
 
-function pushWord(out: string[], word: string): void {
+export function pushWord(out: string[], word: string): void {
   out.push(word.toLowerCase());
   // `defineComponent` also yields `define` and `component`, so "define a component" finds it;
   // the whole identifier is kept too, so an exact API name still ranks first.
@@ -60,14 +60,34 @@ function pushWord(out: string[], word: string): void {
   }
 }
 
-function tokenizePiece(piece: string, out: string[]): void {
-  if (!NON_ASCII.test(piece)) {
-    for (const match of piece.matchAll(ASCII_WORD)) pushWord(out, match[0]);
-    return;
-  }
-  for (const segment of segmenter.segment(piece)) {
+function asciiWords(text: string, out: string[]): void {
+  for (const match of text.matchAll(ASCII_WORD)) pushWord(out, match[0]);
+}
+
+function segmentWords(text: string, out: string[]): void {
+  for (const segment of segmenter.segment(text)) {
     if (segment.isWordLike) pushWord(out, segment.segment);
   }
+}
+
+/** Pure-ASCII lines (code in a Chinese page) take the fast path; the rest go to the segmenter. */
+function tokenizePiece(piece: string, out: string[]): void {
+  if (!NON_ASCII.test(piece)) return asciiWords(piece, out);
+  let runStart = 0;
+  let runAscii: boolean | undefined;
+  let lineStart = 0;
+  while (lineStart < piece.length) {
+    const newline = piece.indexOf('\n', lineStart);
+    const lineEnd = newline === -1 ? piece.length : newline + 1;
+    const ascii = !NON_ASCII.test(piece.slice(lineStart, lineEnd));
+    if (runAscii !== undefined && ascii !== runAscii) {
+      (runAscii ? asciiWords : segmentWords)(piece.slice(runStart, lineStart), out);
+      runStart = lineStart;
+    }
+    runAscii = ascii;
+    lineStart = lineEnd;
+  }
+  (runAscii ? asciiWords : segmentWords)(piece.slice(runStart), out);
 }
 
 /**
@@ -81,6 +101,29 @@ export function tokenize(text: string): string[] {
   const normalized = NON_ASCII.test(text) ? text.normalize('NFKC') : text;
   for (const piece of splitPieces(normalized)) tokenizePiece(piece, out);
   return out;
+}
+
+// a CJK run, or a word of other letters/digits joined as in UAX #29 (CJK excluded from "letters")
+const LETTER = '[^\\P{L}\\u3040-\\u30ff\\u3400-\\u9fff\\uf900-\\ufaff]';
+const SCAN = new RegExp(
+  `([\\u3040-\\u30ff\\u3400-\\u9fff\\uf900-\\ufaff]+)|(?:${LETTER}|[\\p{N}\\p{M}_])+(?:(?:(?<=${LETTER})[:.'’](?=${LETTER})|(?<=\\p{N})[,;.'’](?=\\p{N}))(?:${LETTER}|[\\p{N}\\p{M}_])+)*`,
+  'gu',
+);
+
+/**
+ * A fast scan without the segmenter, for the local embedder: `onWord` gets each non-CJK word
+ * (lower-cased, identifiers also split, as in `tokenize`), `onCjk` each whole run of Han/kana
+ * characters, which the embedder turns into character n-grams instead of dictionary words.
+ */
+export function scanWords(text: string, onWord: (word: string) => void, onCjk: (run: string) => void): void {
+  const normalized = NON_ASCII.test(text) ? text.normalize('NFKC') : text;
+  const words: string[] = [];
+  for (const match of normalized.matchAll(SCAN)) {
+    if (match[1]) { onCjk(match[1]); continue; }
+    pushWord(words, match[0]);
+    for (const word of words) onWord(word);
+    words.length = 0;
+  }
 }
 
 /**
