@@ -1,4 +1,8 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isLoomError } from '../errors.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../testing/fake-openai.js';
 import { lastUserMessage } from '../testing/replies.js';
 import type { Hit } from '../store/types.js';
@@ -146,6 +150,32 @@ describe('answer with a model (real @langchain/openai client, fake server on 127
     }, ctx);
     expect(out.answer).toBe('Custom [1].');
     expect(fake.requestsTo('chat')[0].body.messages[0].content).toBe('Answer from 1 passages.');
+  });
+});
+
+describe('answer prompt overrides', () => {
+  it('reads templates from a prompts: folder relative to the pipeline, shipped ones for the rest', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'loom-prompts-'));
+    await mkdir(join(dir, 'my-prompts'));
+    await writeFile(join(dir, 'my-prompts', 'answer.system.liquid'), 'House rules for {{ count }} passages in {{ language }}.');
+    let seen: string[] = [];
+    const model: ModelHandle = {
+      name: 'default', provider: 'test', model: 'recorder', config: { provider: 'test', model: 'recorder' }, countTokens: (t) => t.length,
+      call: async (req) => { seen = req.messages.map((m) => m.content); return { text: 'NO_ANSWER', usage: { promptTokens: 1, completionTokens: 1, estimated: true }, cached: false, latencyMs: 0, model: 'test:recorder' }; },
+    };
+    const { ctx } = bareStepContext({ model, dir });
+    await run({ question: 'Why?', passages: ['One passage.'], prompts: 'my-prompts' }, ctx);
+    expect(seen[0]).toBe('House rules for 1 passages in English.');
+    expect(seen[1]).toContain('<passage n="1" source="text 1">');
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fails with CONFIG_INVALID naming the variables when an override misspells one', async () => {
+    const model = { name: 'default', provider: 'test', model: 'x', config: { provider: 'test', model: 'x' }, countTokens: () => 1, call: async () => { throw new Error('not called'); } } as ModelHandle;
+    const { ctx } = bareStepContext({ model });
+    const error = await run({ question: 'Why?', passages: ['One.'], system: 'Use {{ pasages }}' }, ctx).catch((e: unknown) => e);
+    expect(isLoomError(error) && error.code).toBe('CONFIG_INVALID');
+    expect((error as { hint: string }).hint).toMatch(/passages/);
   });
 });
 

@@ -37,7 +37,7 @@ export const retrieveParams = z.strictObject({
 
 /**
  * Prompt overrides shared by the model steps (summarize, translate, answer). Each is a Liquid
- * template; the shipped ones live in packages/core/prompts/ (see docs/prompts.md).
+ * template; the shipped ones live in packages/core/prompts/ (see docs/model-steps.md).
  */
 export const promptOverrideParams = {
   system: z.string().optional().describe('system prompt (Liquid template) replacing the shipped one'),
