@@ -43,6 +43,11 @@ export type { Ledger, LedgerUsage, LedgerStep, LedgerCall, RunSummary, RunDetail
 
 // --- store and ingest (store/, ingest/, text/, embeddings/)
 export type { Hit, RetrieveOutput } from './store/types.js';
+export { openStore, defaultStoreDir, LoomStore } from './store/index.js';
+export type { SearchOptions, SearchMode, StoreInfo, CheckReport, OpenStoreOptions, DocumentStore, StoreEmbedder } from './store/index.js';
+export { parseFilterFlags } from './store/filter.js';
+export { ingest } from './ingest/index.js';
+export type { IngestOptions, IngestSummary, IngestProgress } from './ingest/index.js';
 // text/ and embeddings/ (text helper)
 export { tokenize, segmentForIndex, isStopword } from './text/segment.js';
 export { detectLanguage, detectLanguageSync } from './text/lang.js';

@@ -42,19 +42,26 @@ export function fuseRanks(lists: RankedList[], k0 = 60): Fused[] {
 
 /**
  * Plain RRF loses a page that only one side ranks high (a #1 lexical hit absent from the vector
- * list scores below anything both lists rank in their top 60). Protected ids missing from the
- * top k take the last places of the top k, displacing the weakest fused hits.
+ * list scores below anything both lists rank in their top 60). A protected id at rank r of its
+ * list is moved up to final position 2r+1 (0-based) when fusion put it lower: each side's #1 stays
+ * in the top 2, its #2 in the top 4, whatever the other side thinks.
  */
-export function protectTop<T extends { protectedRank?: number; score: number }>(ranked: T[], k: number): T[] {
-  const top = ranked.slice(0, k);
-  const missing = ranked.slice(k).filter((r) => r.protectedRank !== undefined);
-  if (missing.length === 0) return ranked;
-  missing.sort((a, b) => (a.protectedRank ?? 0) - (b.protectedRank ?? 0) || b.score - a.score);
-  const lift = missing.slice(0, Math.max(0, Math.floor(k / 2)));
-  const lifted = new Set(lift);
-  const keep = top.slice(0, k - lift.length);
-  const rest = ranked.filter((r) => !lifted.has(r) && !keep.includes(r));
-  return [...keep, ...lift, ...rest];
+export function protectTop<T extends { protectedRank?: number; score: number }>(ranked: T[]): T[] {
+  const out = [...ranked];
+  const prot = out.filter((r) => r.protectedRank !== undefined).sort((a, b) => a.protectedRank! - b.protectedRank! || b.score - a.score);
+  let floor = 0;
+  for (const p of prot) {
+    let at = out.indexOf(p);
+    // an earlier protected id keeps its place: two #1s share the top 2, two #2s the next two
+    const target = Math.max(2 * p.protectedRank! + 1, floor);
+    if (at > target) {
+      out.splice(at, 1);
+      out.splice(target, 0, p);
+      at = target;
+    }
+    floor = Math.max(floor, at + 1);
+  }
+  return out;
 }
 
 /** At most `perSource` entries per source, keeping order. */

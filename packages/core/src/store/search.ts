@@ -22,6 +22,10 @@ export interface RetrievalTuning {
   protect: number;
   /** candidates per list, as a multiple of k (at least 50) */
   depth: number;
+  /** when the cross-lingual lists run: 'adaptive' = when the main lists find little in the query's language */
+  crossLingual: 'adaptive' | 'always' | 'never';
+  /** adaptive: the share of same-language chunks among the main lists' top 5 below which they run */
+  crossShare: number;
 }
 
 export const DEFAULT_TUNING: RetrievalTuning = {
@@ -32,6 +36,8 @@ export const DEFAULT_TUNING: RetrievalTuning = {
   expansionWeight: 0.3,
   protect: 2,
   depth: 5,
+  crossLingual: 'adaptive',
+  crossShare: 0.5,
 };
 
 export interface SearchDeps {
@@ -62,29 +68,61 @@ async function expansionTokens(query: string): Promise<string[]> {
   }
 }
 
+const CJK_LANGS = "('zh', 'ja', 'ko')";
+const isCjkLang = (lang: string) => lang === 'zh' || lang === 'ja' || lang === 'ko';
+
+/** The filter narrowed to chunks in the other script family than the query's. */
+function otherLanguage(filter: SqlFilter | undefined, queryIsCjk: boolean): SqlFilter {
+  const where = queryIsCjk ? `c.lang NOT IN ${CJK_LANGS}` : `c.lang IN ${CJK_LANGS}`;
+  return filter ? { where: `(${filter.where}) AND ${where}`, params: [...filter.params] } : { where, params: [] };
+}
+
+/**
+ * Whether the main lists found little in the query's own language (the filter points elsewhere,
+ * or the corpus lacks such pages): only then do the cross-lingual lists join the fusion, so
+ * they cannot push a page's translation above the page a same-language question asks for.
+ */
+function needsCrossLingual(deps: SearchDeps, lists: RankedList[], queryIsCjk: boolean, t: RetrievalTuning): boolean {
+  if (t.crossLingual === 'never') return false;
+  if (t.crossLingual === 'always') return true;
+  const top = [...new Set(lists.flatMap((l) => l.ids.slice(0, 5)))];
+  if (top.length === 0) return true;
+  const same = deps.backend.getChunks(top).filter((r) => isCjkLang(r.lang) === queryIsCjk).length;
+  return same / top.length < t.crossShare;
+}
+
+async function crossLists(deps: SearchDeps, query: string, tokens: string[], depth: number, filter: SqlFilter | undefined, t: RetrievalTuning): Promise<RankedList[]> {
+  const queryIsCjk = CJK.test(query);
+  const other = otherLanguage(filter, queryIsCjk);
+  const search = (match: string | undefined) => (match ? deps.backend.lexicalSearch(match, depth, other).map((h) => h.id) : []);
+  const lists: RankedList[] = [];
+  if (queryIsCjk && t.latinWeight > 0) {
+    const latin = tokens.filter((tok) => ASCII_TOKEN.test(tok) && !isStopword(tok));
+    if (latin.length > 0) lists.push({ name: 'latin', ids: search(ftsQuery(latin)), weight: t.latinWeight });
+  }
+  if (t.expansionWeight > 0) {
+    const extra = (await expansionTokens(query)).filter((tok) => !tokens.includes(tok));
+    if (extra.length > 0) lists.push({ name: 'expansion', ids: search(ftsQuery(extra)), weight: t.expansionWeight });
+  }
+  return lists;
+}
+
 /** The ranked lists a query produces in a mode; each is searched under the same filter. */
 async function rankedLists(deps: SearchDeps, query: string, mode: string, depth: number, filter: SqlFilter | undefined, signal?: AbortSignal): Promise<RankedList[]> {
   const t = { ...DEFAULT_TUNING, ...deps.tuning };
   const lists: RankedList[] = [];
+  const protect = mode === 'hybrid' ? t.protect : 0;
   if (mode !== 'lexical') {
     const v = await deps.embedQuery(query, signal);
     const hits = deps.backend.vectorSearch(v, depth, filter);
-    lists.push({ name: 'vector', ids: hits.map((h) => h.id), scores: hits.map((h) => h.score), weight: t.vectorWeight, protect: mode === 'hybrid' ? t.protect : 0 });
+    lists.push({ name: 'vector', ids: hits.map((h) => h.id), scores: hits.map((h) => h.score), weight: t.vectorWeight, protect });
   }
   if (mode === 'vector') return lists;
   const tokens = tokenize(query);
-  const lexical = (match: string | undefined) => (match ? deps.backend.lexicalSearch(match, depth, filter).map((h) => h.id) : []);
   const main = ftsQuery(tokens);
-  const mainHits = main ? deps.backend.lexicalSearch(main, depth, filter) : [];
-  lists.push({ name: 'lexical', ids: mainHits.map((h) => h.id), scores: mainHits.map((h) => h.score), weight: t.lexicalWeight, protect: mode === 'hybrid' ? t.protect : 0 });
-  if (CJK.test(query)) {
-    const latin = tokens.filter((tok) => ASCII_TOKEN.test(tok) && !isStopword(tok));
-    if (t.latinWeight > 0 && latin.length > 0) lists.push({ name: 'latin', ids: lexical(ftsQuery(latin)), weight: t.latinWeight });
-  }
-  if (t.expansionWeight > 0) {
-    const extra = (await expansionTokens(query)).filter((tok) => !tokens.includes(tok));
-    if (extra.length > 0) lists.push({ name: 'expansion', ids: lexical(ftsQuery(extra)), weight: t.expansionWeight });
-  }
+  const hits = main ? deps.backend.lexicalSearch(main, depth, filter) : [];
+  lists.push({ name: 'lexical', ids: hits.map((h) => h.id), scores: hits.map((h) => h.score), weight: t.lexicalWeight, protect });
+  if (needsCrossLingual(deps, lists, CJK.test(query), t)) lists.push(...(await crossLists(deps, query, tokens, depth, filter, t)));
   return lists;
 }
 
@@ -110,7 +148,7 @@ export async function searchStore(deps: SearchDeps, query: string, options: Sear
   }
   const rows = new Map(deps.backend.getChunks(ranked.slice(0, depth).map((r) => r.id)).map((r) => [r.id, r]));
   let kept = capPerSource(ranked.filter((r) => rows.has(r.id)), (r) => rows.get(r.id)!.sourceId, perSource);
-  if (mode === 'hybrid') kept = protectTop(kept, k);
+  if (mode === 'hybrid') kept = protectTop(kept);
   let final: Scored[] = kept;
   if (options.mmr) {
     const pool = kept.slice(0, Math.max(k * 4, 20));
