@@ -60,6 +60,8 @@ export function formatRetrievalTable(reports: readonly RetrievalReport[]): strin
   const headers = ['group', 'mode', 'n', ...metricHeaders(k, ks), 'p50 ms'];
   const rows: string[][] = [];
   const add = (group: string, pick: (r: RetrievalReport) => RetrievalAggregate | undefined) => {
+    // a group of no-answer questions has nothing to average
+    if (group !== 'overall' && reports.every((r) => (pick(r)?.count ?? 0) === 0)) return;
     reports.forEach((r, i) => {
       const a = pick(r);
       if (!a) return;
