@@ -117,7 +117,9 @@ export class LoomStore implements DocumentStore {
 
   /** Inside `write`: rewrites the index file once enough changes are only in memory. */
   maybeSave(): void {
-    if (this.index.unsaved >= Math.max(SAVE_EVERY_MIN, this.index.elements * SAVE_EVERY_SHARE)) this.index.save();
+    // LOOM_HNSW_SAVE_EVERY forces frequent saves (crash tests exercise kills during a save)
+    const every = Number(process.env.LOOM_HNSW_SAVE_EVERY) || Math.max(SAVE_EVERY_MIN, this.index.elements * SAVE_EVERY_SHARE);
+    if (this.index.unsaved >= every) this.index.save();
   }
 
   /**
