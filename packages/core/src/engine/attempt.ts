@@ -7,7 +7,7 @@ import { wrapModel } from './model.js';
 import type { PlannedStep } from './plan.js';
 import { renderParams } from './render.js';
 import { decideRetry, retryPolicy, sleep } from './retry.js';
-import { CANCELLED, isCancel, stepError, type RunState, type Slot } from './state.js';
+import { CANCELLED, isCancel, stepError, whenStopped, type RunState, type Slot } from './state.js';
 import type { StepContext, StepDefinition, StepRecord } from './types.js';
 
 /** One step (or one foreach item of it) about to run. */
@@ -20,8 +20,7 @@ export interface Unit {
   model: ModelHandle | undefined;
 }
 
-async function renderUnitParams(unit: Unit, scope: Scope): Promise<Record<string, unknown>> {
-  const rendered = await renderParams(unit.step.params, scope);
+function checkParams(unit: Unit, rendered: unknown): Record<string, unknown> {
   const parsed = unit.def.params.safeParse(rendered);
   if (parsed.success) return parsed.data as Record<string, unknown>;
   const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'parameters'}: ${i.message}`).join('; ');
@@ -36,7 +35,8 @@ async function renderUnitParams(unit: Unit, scope: Scope): Promise<Record<string
  */
 export async function runUnit(unit: Unit, scope: Scope, item?: number): Promise<unknown> {
   const { state, node, step, def, record } = unit;
-  const params = await renderUnitParams(unit, scope);
+  const rendered = renderParams(step.params, scope);
+  const params = checkParams(unit, rendered instanceof Promise ? await rendered : rendered);
   const policy = retryPolicy(step, def.callsModel && unit.model !== undefined);
   const itemUsage = item === undefined ? undefined : emptyUsage();
   const t0 = performance.now();
@@ -103,23 +103,33 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+function execute(unit: Unit, params: Record<string, unknown>, attempt: number, signal: AbortSignal, slot: Slot, item?: number, itemUsage?: Usage): Promise<unknown> {
+  const { state, node, def } = unit;
+  const ctx = makeContext(unit, signal, slot, item, itemUsage);
+  return state.executor.execute({
+    stepId: node.id, item, kind: node.kind, params, attempt, signal, file: state.pipeline.file,
+    run: () => def.run(params, ctx),
+  });
+}
+
+/**
+ * One attempt. Without `timeout_ms` the step gets the run's own signal; with one, a signal of
+ * its own that also aborts when the timer fires. Either way the attempt settles as soon as
+ * its signal aborts, even if the step ignores it.
+ */
 async function runAttempt(unit: Unit, params: Record<string, unknown>, attempt: number, slot: Slot, item?: number, itemUsage?: Usage): Promise<unknown> {
-  const { state, node, step, def } = unit;
-  const ac = new AbortController();
+  const { state, node, step } = unit;
   const runSignal = state.controller.signal;
+  const ms = step.timeout_ms;
+  if (!ms) return Promise.race([execute(unit, params, attempt, runSignal, slot, item, itemUsage), whenStopped(state)]);
+  const ac = new AbortController();
   const onRunAbort = () => ac.abort(CANCELLED);
   runSignal.addEventListener('abort', onRunAbort, { once: true });
-  const ms = step.timeout_ms;
-  const timer = ms ? setTimeout(() => ac.abort(timeoutError(node.id, ms, item)), ms) : undefined;
+  const timer = setTimeout(() => ac.abort(timeoutError(node.id, ms, item)), ms);
   try {
-    const ctx = makeContext(unit, ac.signal, slot, item, itemUsage);
-    const work = state.executor.execute({
-      stepId: node.id, item, kind: node.kind, params, attempt, signal: ac.signal, file: state.pipeline.file,
-      run: () => def.run(params, ctx),
-    });
-    return await untilAborted(work, ac.signal);
+    return await untilAborted(execute(unit, params, attempt, ac.signal, slot, item, itemUsage), ac.signal);
   } finally {
-    if (timer) clearTimeout(timer);
+    clearTimeout(timer);
     runSignal.removeEventListener('abort', onRunAbort);
   }
 }

@@ -1,8 +1,9 @@
 import { LoomError } from '../errors.js';
 import type { LoadedPipeline, PipelineSpec, StepSpec } from '../spec/types.js';
-import { templateRefs, valueRefs } from '../spec/template.js';
+import { isTemplate, templateRefs, valueRefs } from '../spec/template.js';
 import { BUILTIN_STEPS } from '../steps/params.js';
 import { getStep } from '../steps/registry.js';
+import { pathOf } from './render.js';
 
 export interface PlannedStep {
   id: string;
@@ -57,11 +58,36 @@ export function stepIdsOf(paths: (string | number)[][]): string[] {
   return [...ids];
 }
 
+const refCache = new Map<string, (string | number)[][]>();
+
+/** templateRefs with a cache and a shortcut for plain `{{ a.b }}` paths: planning parses every template once per process. */
+function refsOfText(text: string): (string | number)[][] {
+  let refs = refCache.get(text);
+  if (!refs) {
+    const path = pathOf(text);
+    refs = path ? [path] : templateRefs(text);
+    if (refCache.size > 50_000) refCache.clear();
+    refCache.set(text, refs);
+  }
+  return refs;
+}
+
+function collectRefs(value: unknown, into: (string | number)[][]): void {
+  if (typeof value === 'string') {
+    if (isTemplate(value)) for (const r of refsOfText(value)) into.push(r);
+  } else if (Array.isArray(value)) {
+    for (const v of value) collectRefs(v, into);
+  } else if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) collectRefs(v, into);
+  }
+}
+
 function refsOf(step: StepSpec, file?: string): string[] {
   try {
-    const paths = valueRefs(step.params);
+    const paths: (string | number)[][] = [];
+    collectRefs(step.params, paths);
     if (step.when) paths.push(...templateRefs(step.when, true));
-    if (step.foreach) paths.push(...templateRefs(step.foreach));
+    if (step.foreach) collectRefs(step.foreach, paths);
     return stepIdsOf(paths);
   } catch (error) {
     throw new LoomError('SPEC_INVALID', `step "${step.id}": template syntax error: ${(error as Error).message.split('\n')[0]}`, {

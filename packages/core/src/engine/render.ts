@@ -13,7 +13,8 @@ const LIQUID_NAMES = new Set(['size', 'first', 'last']);
 const MISS = Symbol('miss');
 const pathCache = new Map<string, (string | number)[] | null>();
 
-function pathOf(text: string): (string | number)[] | null {
+/** The variable path of a value that is exactly `{{ a.b[0] }}` (no filters), or null. Cached per text. */
+export function pathOf(text: string): (string | number)[] | null {
   let path = pathCache.get(text);
   if (path !== undefined) return path;
   const expr = wholeExpression(text);
@@ -48,17 +49,59 @@ async function renderText(text: string, scope: Scope): Promise<unknown> {
   return renderString(text, scope);
 }
 
-/** Renders every template string inside a JSON-like value; values without templates are returned as they are. */
-export async function renderParams(value: unknown, scope: Scope): Promise<unknown> {
-  if (typeof value === 'string') return isTemplate(value) ? renderText(value, scope) : value;
+const NEEDS_LIQUID = Symbol('needs-liquid');
+
+/** Renders without Liquid and without promises when every template is a plain path that resolves. */
+function renderSync(value: unknown, scope: Scope): unknown {
+  if (typeof value === 'string') {
+    if (!isTemplate(value)) return value;
+    const path = pathOf(value);
+    if (!path) return NEEDS_LIQUID;
+    const found = lookup(scope, path);
+    return found === MISS ? NEEDS_LIQUID : found;
+  }
   if (Array.isArray(value)) {
     const out: unknown[] = new Array(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = await renderParams(value[i], scope);
+    for (let i = 0; i < value.length; i++) {
+      const v = renderSync(value[i], scope);
+      if (v === NEEDS_LIQUID) return NEEDS_LIQUID;
+      out[i] = v;
+    }
     return out;
   }
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = await renderParams(v, scope);
+    for (const k in value) {
+      if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+      const v = renderSync((value as Record<string, unknown>)[k], scope);
+      if (v === NEEDS_LIQUID) return NEEDS_LIQUID;
+      out[k] = v;
+    }
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Renders every template string inside a JSON-like value; values without templates are
+ * returned as they are. Synchronous when it can be: a pipeline's steps are mostly
+ * `{{ steps.x.y }}`, and an await per value costs more than the lookup itself.
+ */
+export function renderParams(value: unknown, scope: Scope): unknown /* or a Promise of it */ {
+  const quick = renderSync(value, scope);
+  return quick === NEEDS_LIQUID ? renderAsync(value, scope) : quick;
+}
+
+async function renderAsync(value: unknown, scope: Scope): Promise<unknown> {
+  if (typeof value === 'string') return isTemplate(value) ? renderText(value, scope) : value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = await renderAsync(value[i], scope);
+    return out;
+  }
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = await renderAsync(v, scope);
     return out;
   }
   return value;

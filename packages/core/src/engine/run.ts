@@ -3,6 +3,7 @@ import { LoomError } from '../errors.js';
 import type { LoadedPipeline } from '../spec/types.js';
 import { parseInputs } from '../spec/inputs.js';
 import { valueRefs } from '../spec/template.js';
+import { effectiveModels } from '../providers/resolve.js';
 import { checkDepth, loadChild, resolvePipelineRef } from './child.js';
 import { addUsage, createEmitter, emptyUsage, type Emitter } from './events.js';
 import { inProcessExecutor, Semaphore } from './executor.js';
@@ -56,7 +57,7 @@ async function runInternal(pipeline: LoadedPipeline, inputs: Record<string, unkn
   const state: RunState = {
     runId, pipeline, plan, options, records, emit, limiter,
     specs: new Map(pipeline.spec.steps.map((s) => [s.id, s])),
-    scope: { inputs: resolved, steps: {}, env: {} },
+    scope: { inputs: resolved, steps: {}, env: {}, run: runInfo(pipeline, options) },
     executor: options.executor ?? inProcessExecutor,
     controller: new AbortController(),
     resources: new RunResources(pipeline, options, options.env ?? process.env, lineage.stores ?? new Map()),
@@ -78,6 +79,16 @@ async function runInternal(pipeline: LoadedPipeline, inputs: Record<string, unkn
       for (const problem of await closeStores(state.resources.stores)) process.emitWarning(problem);
     }
   }
+}
+
+/**
+ * `run.*` in templates. `run.offline` (no model configured at all) lets a pipeline branch
+ * between a model path and an offline one: `when: "{{ run.offline }}"`.
+ */
+function runInfo(pipeline: LoadedPipeline, options: RunOptions): RunState['scope']['run'] {
+  const models = effectiveModels(pipeline, options);
+  const model = models.default ? `${models.default.provider}:${models.default.model}` : null;
+  return { offline: Object.keys(models).length === 0, model };
 }
 
 /** Starts every step whose dependencies are done, until all are settled or the run stops. */
@@ -118,14 +129,22 @@ function schedule(state: RunState): Promise<void> {
   });
 }
 
-/** Outputs that reference a step which did not produce one (skipped) become null. */
+/**
+ * Outputs that reference a step which did not produce one (skipped) become null, unless the
+ * template never reaches it: `{% if run.offline %}{{ steps.a.x }}{% else %}{{ steps.b.x }}{% endif %}`
+ * merges two branches of `when:` steps into one output.
+ */
 async function renderOutputs(state: RunState): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(state.pipeline.spec.outputs ?? {})) {
     const missing = stepIdsOf(valueRefs(value)).some((id) => state.records[id]?.status !== 'ok');
     try {
-      out[name] = missing ? null : await renderParams(value, state.scope);
+      out[name] = await renderParams(value, state.scope);
     } catch (error) {
+      if (missing) {
+        out[name] = null;
+        continue;
+      }
       state.error = new LoomError('RUN_OUTPUT_INVALID', `output "${name}": ${(error as Error).message}`, {
         cause: error, file: state.pipeline.file, hint: 'check the {{ }} expressions under outputs:',
       });

@@ -29,7 +29,7 @@ export interface RunState {
   specs: Map<string, StepSpec>;
   options: RunOptions;
   /** template scope: never process.env, so secrets cannot reach prompts */
-  scope: { inputs: Record<string, unknown>; steps: Record<string, unknown>; env: Record<string, never> };
+  scope: { inputs: Record<string, unknown>; steps: Record<string, unknown>; env: Record<string, never>; run: { offline: boolean; model: string | null } };
   records: Record<string, StepRecord>;
   emit: Emitter;
   limiter: Semaphore;
@@ -38,6 +38,8 @@ export interface RunState {
   controller: AbortController;
   resources: RunResources;
   error?: LoomError;
+  /** rejects with CANCELLED once the run stops (see whenStopped) */
+  stopped?: Promise<never>;
   runChild(ref: string, inputs: Record<string, unknown>, call: ChildCall): Promise<Record<string, unknown>>;
 }
 
@@ -46,6 +48,22 @@ export const CANCELLED = new LoomError('RUN_ABORTED', 'run cancelled');
 
 export function isCancel(error: unknown, state: RunState): boolean {
   return error === CANCELLED || state.controller.signal.aborted;
+}
+
+/**
+ * One promise per run that rejects when the run stops: attempts race against it, which costs
+ * far less than an AbortController and two listeners per attempt.
+ */
+export function whenStopped(state: RunState): Promise<never> {
+  if (!state.stopped) {
+    const signal = state.controller.signal;
+    state.stopped = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(CANCELLED);
+      else signal.addEventListener('abort', () => reject(CANCELLED), { once: true });
+    });
+    state.stopped.catch(() => undefined);
+  }
+  return state.stopped;
 }
 
 /** Records the first failure and stops the run. */
