@@ -33,6 +33,19 @@ export type ErrorCode =
   | 'INGEST_BAD_FILE' // a warning-level problem with one file; exit 1 if fatal
   | 'INTERNAL';
 
+// a Record so that a code added to the union above without being listed here fails to compile
+const ALL_CODES: Record<ErrorCode, true> = {
+  SPEC_INVALID: true, SPEC_NOT_FOUND: true, SPEC_TOO_LARGE: true, INPUT_INVALID: true, USAGE: true, CONFIG_INVALID: true,
+  RUN_STEP_FAILED: true, RUN_TIMEOUT: true, RUN_ABORTED: true, RUN_OUTPUT_INVALID: true,
+  PROVIDER_UNAVAILABLE: true, PROVIDER_RATE_LIMIT: true, PROVIDER_SERVER_ERROR: true, PROVIDER_BAD_RESPONSE: true,
+  PROVIDER_AUTH: true, PROVIDER_BAD_REQUEST: true, PROVIDER_NOT_CONFIGURED: true,
+  STORE_NOT_FOUND: true, STORE_LOCKED: true, STORE_EMBEDDER_MISMATCH: true, STORE_CORRUPT: true, STORE_IO: true,
+  INGEST_BAD_FILE: true, INTERNAL: true,
+};
+
+/** Every ErrorCode, for codes written in files (a test case's `expect_error:`). */
+export const ERROR_CODES: readonly ErrorCode[] = Object.keys(ALL_CODES) as ErrorCode[];
+
 const USER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SPEC_INVALID', 'SPEC_NOT_FOUND', 'SPEC_TOO_LARGE', 'INPUT_INVALID', 'USAGE', 'CONFIG_INVALID',
   'PROVIDER_NOT_CONFIGURED', 'STORE_NOT_FOUND', 'STORE_LOCKED', 'STORE_EMBEDDER_MISMATCH', 'INGEST_BAD_FILE',

@@ -1,7 +1,7 @@
 // @promptloom/core public API. Named exports only; each area owns its section.
 
 // --- errors
-export { LoomError, isLoomError, exitCodeFor, toLoomError } from './errors.js';
+export { LoomError, isLoomError, exitCodeFor, toLoomError, ERROR_CODES } from './errors.js';
 export type { ErrorCode, Diagnostic, LoomErrorOptions } from './errors.js';
 
 // --- pipeline language (spec/)
@@ -70,3 +70,9 @@ export { formatRetrievalReport, formatRetrievalTable, formatMisses, formatTable,
 export { evaluateAnswers, aggregateAnswers } from './eval/answers.js';
 export type { AnswerEvalOptions, AnswerReport, AnswerRow, AnswerAggregate } from './eval/answers.js';
 export { ingestBeirCorpus } from './eval/beir-store.js';
+
+// --- pipeline tests (testkit/)
+export { runPipelineTests, summarizeTestRun, isOfflineRun } from './testkit/run-tests.js';
+export type { CaseResult, CaseStatus, TestRunSummary, PipelineTestOptions } from './testkit/run-tests.js';
+export { checkAssertion, readPath } from './testkit/assertions.js';
+export type { AssertionResult, AssertionContext } from './testkit/assertions.js';

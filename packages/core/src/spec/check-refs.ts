@@ -16,6 +16,9 @@ interface Scope {
 }
 
 const LIST_ACCESSORS = new Set(['first', 'last', 'size']);
+/** `run.*`: whether a model is configured (see engine/run.ts runInfo) */
+const RUN_NAME = 'run';
+const RUN_FIELDS = ['offline', 'model'];
 
 /**
  * Template syntax and every name a template uses: inputs.<name>, steps.<id>.<field>, the
@@ -107,6 +110,7 @@ class RefChecker {
     const [head] = ref;
     if (head === 'inputs') return this.checkInput(ref, path, scope);
     if (head === 'steps') return this.checkStepRef(ref, path, scope, deps);
+    if (head === RUN_NAME) return this.checkRunRef(ref, path, scope);
     if (scope.loopVar !== undefined && (head === scope.loopVar || head === LOOP_INFO_NAME)) return;
     const owner = this.loopVars.get(String(head));
     if (owner) {
@@ -124,9 +128,18 @@ class RefChecker {
   private rootHint(head: string, scope: Scope): string {
     if (this.inputs.includes(head)) return `did you mean inputs.${head}?`;
     if (this.byId.has(head)) return `did you mean steps.${head}?`;
-    const roots = ['inputs', 'steps', ...(scope.loopVar ? [scope.loopVar] : [])];
+    const roots = ['inputs', 'steps', RUN_NAME, ...(scope.loopVar ? [scope.loopVar] : [])];
     const guess = closest(head, roots);
     return guess ? `did you mean ${guess}?` : `templates can use ${roots.join(', ')}`;
+  }
+
+  /** `run.offline` / `run.model`, set by the engine for the whole run. */
+  private checkRunRef(ref: Ref, path: Path, scope: Scope): void {
+    if (ref.length < 2 || RUN_FIELDS.includes(String(ref[1]))) return;
+    const guess = closest(String(ref[1]), RUN_FIELDS);
+    this.ctx.report('unknown-ref', `${scope.where}: unknown name "run.${ref[1]}" in template`, path, {
+      hint: guess ? `did you mean run.${guess}?` : `run has ${RUN_FIELDS.map((f) => `run.${f}`).join(', ')}`,
+    });
   }
 
   private checkInput(ref: Ref, path: Path, scope: Scope): void {

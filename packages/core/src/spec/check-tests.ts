@@ -1,4 +1,6 @@
+import { ERROR_CODES } from '../errors.js';
 import { CheckContext, isPlainObject } from './context.js';
+import { closest } from './diagnostics.js';
 import { checkInputs } from './inputs.js';
 import type { InputSpec } from './types.js';
 
@@ -22,6 +24,7 @@ export function checkTests(ctx: CheckContext): void {
     const given = isPlainObject(test.inputs) ? test.inputs : test.inputs === undefined ? {} : undefined;
     if (!given) return;
     const label = typeof test.name === 'string' ? `test "${test.name}"` : `test #${i + 1}`;
+    checkExpectError(ctx, test.expect_error, label, i);
     for (const p of checkInputs(declared, given).problems) {
       const known = p.name in given;
       ctx.report('test-inputs', `${label}: input "${p.name}": ${p.message}`, ['tests', i, ...(known ? ['inputs', p.name] : test.inputs === undefined ? [] : ['inputs'])], {
@@ -29,5 +32,14 @@ export function checkTests(ctx: CheckContext): void {
         hint: p.hint,
       });
     }
+  });
+}
+
+/** `expect_error:` must name a real code, or the case could never pass. */
+function checkExpectError(ctx: CheckContext, code: unknown, label: string, i: number): void {
+  if (typeof code !== 'string' || !/^[A-Z][A-Z_]*$/.test(code) || (ERROR_CODES as readonly string[]).includes(code)) return;
+  const guess = closest(code, ERROR_CODES);
+  ctx.report('invalid-value', `${label}: expect_error "${code}" is not an error code`, ['tests', i, 'expect_error'], {
+    hint: guess ? `did you mean ${guess}?` : 'see docs/errors.md for the codes, e.g. PROVIDER_NOT_CONFIGURED',
   });
 }

@@ -64,9 +64,12 @@ function normalizeStep(raw: Obj): StepSpec {
 }
 
 function normalizeTest(raw: Obj): TestCase {
-  return {
+  const test: TestCase = {
     name: raw.name as string,
     inputs: isPlainObject(raw.inputs) ? raw.inputs : {},
-    assert: raw.assert as TestCase['assert'],
+    assert: Array.isArray(raw.assert) ? (raw.assert as TestCase['assert']) : [],
   };
+  if (typeof raw.mode === 'string') test.mode = raw.mode as TestCase['mode'];
+  if (typeof raw.expect_error === 'string') test.expect_error = raw.expect_error;
+  return test;
 }

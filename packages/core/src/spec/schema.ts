@@ -12,7 +12,7 @@ export const NAME_PATTERN = /^[a-z0-9-]+$/;
 /** Keys that could reach Object.prototype through a careless merge; refused anywhere. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 /** Names a loop variable may not take: template roots, and `loop` (the engine's per-item index/first/last/length). */
-export const RESERVED_NAMES: ReadonlySet<string> = new Set(['inputs', 'steps', 'forloop', 'loop']);
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['inputs', 'steps', 'forloop', 'loop', 'run']);
 /** Set by the engine inside a foreach step's parameters, beside the loop variable. */
 export const LOOP_INFO_NAME = 'loop';
 
@@ -78,11 +78,15 @@ export const testAssertionSchema = z
   })
   .refine((a) => Object.keys(a).some((k) => k !== 'path'), { message: 'an assertion needs a check besides path' });
 
-export const testCaseSchema = z.strictObject({
-  name: z.string().min(1),
-  inputs: z.record(z.string(), z.unknown()).default({}),
-  assert: z.array(testAssertionSchema).min(1),
-});
+export const testCaseSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    inputs: z.record(z.string(), z.unknown()).default({}),
+    assert: z.array(testAssertionSchema).min(1).optional(),
+    mode: z.enum(['offline', 'model', 'any']).optional().describe('run only offline (no model configured), only with a model, or either way (default)'),
+    expect_error: z.string().regex(/^[A-Z][A-Z_]*$/).optional().describe('an error code such as PROVIDER_NOT_CONFIGURED: the case passes when the run fails with it'),
+  })
+  .refine((t) => t.assert !== undefined || t.expect_error !== undefined, { message: 'a test case needs assert: (a list of checks) or expect_error: (an error code)' });
 
 /** Top level; `steps` items are checked one by one (common fields + kind key). */
 export const pipelineShape = {

@@ -56,6 +56,10 @@ export interface TestCase {
   name: string;
   inputs: Record<string, unknown>;
   assert: TestAssertion[];
+  /** run the case only offline (no model configured), only with a model, or either way (default) */
+  mode?: 'offline' | 'model' | 'any';
+  /** an ErrorCode: the case passes when the run fails with this code */
+  expect_error?: string;
 }
 
 export interface PipelineSpec {
