@@ -15,13 +15,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isStopword } from './segment.js';
 
-const FORMAT = 'v1';
+const FORMAT = 'v2';
 const MAX_GLOSS_WORDS = 3;
 const MAX_HEADWORDS_PER_GLOSS = 6;
 // senses that are cross-references or grammar notes, not meanings
 const SKIP_SENSE = /^(?:(?:old |archaic |erhua |japanese )?variant of|see |see also|used in|surname|abbr\.? (?:for|of)|CL:|classifier for|also pr|pr\.|also written|also called|(?:a )?measure word|radical|name of|.*\bcharacter\b)/i;
 const LEADING = /^(?:to|a|an|the|be|one's|oneself)\s+/i;
-const TECH_TAG = /\((?:computing|programming|software|Internet)\)/i;
+const TECH_TAG = /\((?:computing|programming|software|Internet|in software|computer[^)]*)\)/i;
 
 export type Direction = 'zh' | 'en';
 
@@ -59,7 +59,7 @@ export function cleanGlosses(sense: string): { glosses: string[]; tech: boolean 
   return { glosses, tech };
 }
 
-function entryGlosses(english: string | string[]): string[] {
+function entryGlosses(english: string | string[]): { glosses: string[]; techCount: number } {
   const tech: string[] = [];
   const plain: string[] = [];
   for (const sense of typeof english === 'string' ? [english] : english) {
@@ -67,10 +67,10 @@ function entryGlosses(english: string | string[]): string[] {
     (isTech ? tech : plain).push(...glosses);
   }
   // documentation wants the computing sense first (缓存 -> cache before buffer memory)
-  return [...new Set([...tech, ...plain])];
+  return { glosses: [...new Set([...tech, ...plain])], techCount: new Set(tech).size };
 }
 
-interface Candidate { word: string; rank: number; senses: number }
+interface Candidate { word: string; rank: number; senses: number; tech: boolean }
 
 /** Both directions as text lines ("key\tv1|v2"), from the package's data file. */
 function derive(): Record<Direction, string> {
@@ -79,7 +79,7 @@ function derive(): Record<Direction, string> {
   const zh = new Map<string, string[]>();
   const reverse = new Map<string, Candidate[]>();
   for (const [traditional, simplified, , english] of entries) {
-    const glosses = entryGlosses(english);
+    const { glosses, techCount } = entryGlosses(english);
     if (glosses.length === 0) continue;
     for (const word of traditional === simplified ? [simplified] : [simplified, traditional]) {
       const known = zh.get(word);
@@ -88,7 +88,7 @@ function derive(): Record<Direction, string> {
     if (simplified.length < 2) continue; // single characters are too ambiguous as translations
     glosses.forEach((gloss, rank) => {
       const list = reverse.get(gloss) ?? [];
-      list.push({ word: simplified, rank, senses: glosses.length });
+      list.push({ word: simplified, rank, senses: glosses.length, tech: rank < techCount });
       reverse.set(gloss, list);
     });
   }
@@ -96,8 +96,10 @@ function derive(): Record<Direction, string> {
   for (const [word, glosses] of zh) zhLines.push(`${word}\t${glosses.slice(0, 6).join('|')}`);
   const enLines: string[] = [];
   for (const [gloss, candidates] of reverse) {
-    // no frequency data in CC-CEDICT: a headword whose main sense this is, with few senses, first
-    candidates.sort((a, b) => a.rank - b.rank || a.senses - b.senses || a.word.length - b.word.length);
+    // CC-CEDICT has no frequencies: a computing sense first (cache -> 缓存), then a headword whose
+    // main sense this is, two characters long (the commonest word shape), with few other senses
+    const shape = (c: Candidate) => (c.word.length === 2 ? 0 : 1);
+    candidates.sort((a, b) => Number(b.tech) - Number(a.tech) || a.rank - b.rank || shape(a) - shape(b) || a.senses - b.senses);
     const words = [...new Set(candidates.map((c) => c.word))].slice(0, MAX_HEADWORDS_PER_GLOSS);
     enLines.push(`${gloss}\t${words.join('|')}`);
   }

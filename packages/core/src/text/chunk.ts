@@ -92,7 +92,8 @@ function overlapFrom(p: Packer, last: Piece | undefined): Piece | undefined {
   const sentence = /[.!?]\s+|[。！？；]/g;
   sentence.lastIndex = start;
   const m = sentence.exec(p.source);
-  if (m && m.index + m[0].length < last.end - 20) start = m.index + m[0].length;
+  // a whole last sentence reads better than a fragment, even when it is short
+  if (m && m.index + m[0].length < last.end - 8) start = m.index + m[0].length;
   else {
     const space = p.source.slice(start, last.end).search(/\s/);
     if (space >= 0 && space < p.overlap / 2) start += space + 1;

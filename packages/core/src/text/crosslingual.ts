@@ -44,7 +44,7 @@ function chineseToEnglish(query: string): string[] {
 function lemmas(word: string): string[] {
   const out = [word];
   if (/ies$/.test(word)) out.push(word.slice(0, -3) + 'y');
-  else if (/(?:s|x|ch|sh)es$/.test(word)) out.push(word.slice(0, -2));
+  else if (/(?:s|x|ch|sh)es$/.test(word)) out.push(word.slice(0, -1), word.slice(0, -2)); // caches, boxes
   else if (/[^s]s$/.test(word)) out.push(word.slice(0, -1));
   if (/ed$/.test(word)) out.push(word.slice(0, -2), word.slice(0, -1));
   if (/ing$/.test(word)) out.push(word.slice(0, -3), word.slice(0, -3) + 'e');
@@ -61,8 +61,9 @@ function englishToChinese(query: string): string[] {
     if (phrase.length > 0) lists.push(phrase.slice(0, 2));
   }
   for (const token of tokens) {
-    const found = lemmas(token).map((l) => values(en, l)).find((x) => x.length > 0);
-    if (found) lists.push(found.slice(0, HEADWORDS_PER_WORD));
+    // "components": the plural's own entries and the singular's, best of each first
+    const found = interleave(lemmas(token).map((l) => values(en, l)));
+    if (found.length > 0) lists.push(found.slice(0, HEADWORDS_PER_WORD));
   }
   return interleave(lists);
 }

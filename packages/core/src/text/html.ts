@@ -61,6 +61,6 @@ function decodeEntities(text: string): string {
 export function htmlToMarkdownish(html: string): { title?: string; text: string } {
   const titleMatch = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html) ?? /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(html);
   const title = titleMatch ? decodeEntities(titleMatch[1].replace(/<[^>]+>/g, '')).replace(/\s+/g, ' ').trim() || undefined : undefined;
-  const text = convert(html).replace(/\n{3,}/g, '\n\n').trim();
+  const text = convert(html).replace(/\u00a0/g, ' ').replace(/\n{3,}/g, '\n\n').trim();
   return { title, text };
 }

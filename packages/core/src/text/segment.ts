@@ -19,7 +19,7 @@ const ASCII_WORD = /[A-Za-z0-9_]+(?:(?:(?<=[A-Za-z])[:.'](?=[A-Za-z])|(?<=[0-9])
 const NON_ASCII = /[^\x00-\x7f]/;
 const BOUNDARY = /[\s\p{P}]/u;
 // an identifier worth splitting: camelCase, PascalCase with a lower-case run, snake_case
-const IDENTIFIER = /[a-z][A-Z]|[A-Za-z0-9]_[A-Za-z0-9]/;
+const IDENTIFIER = /[a-z][A-Z]|[A-Z]{2}[a-z]|[A-Za-z0-9]_[A-Za-z0-9]/;
 const IDENTIFIER_PART = /[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+/g;
 
 /**
@@ -60,8 +60,10 @@ export function pushWord(out: string[], word: string): void {
   }
 }
 
+const ALL_UNDERSCORES = /^_+$/; // ICU does not count a lone '_' as a word
+
 function asciiWords(text: string, out: string[]): void {
-  for (const match of text.matchAll(ASCII_WORD)) pushWord(out, match[0]);
+  for (const match of text.matchAll(ASCII_WORD)) if (!ALL_UNDERSCORES.test(match[0])) pushWord(out, match[0]);
 }
 
 function segmentWords(text: string, out: string[]): void {
@@ -120,6 +122,7 @@ export function scanWords(text: string, onWord: (word: string) => void, onCjk: (
   const words: string[] = [];
   for (const match of normalized.matchAll(SCAN)) {
     if (match[1]) { onCjk(match[1]); continue; }
+    if (ALL_UNDERSCORES.test(match[0])) continue;
     pushWord(words, match[0]);
     for (const word of words) onWord(word);
     words.length = 0;
