@@ -54,7 +54,10 @@ export { detectLanguage, detectLanguageSync } from './text/lang.js';
 export type { Lang } from './text/lang.js';
 export { chunkMarkdown, chunkPlainText, chunkContextText } from './text/chunk.js';
 export type { TextChunk, ParsedDocument, ChunkOptions } from './text/chunk.js';
-export { LocalEmbeddings, createEmbedder } from './embeddings/index.js';
+export { splitSentences } from './text/sentences.js';
+export { htmlToMarkdownish } from './text/html.js';
+export { expandQuery } from './text/crosslingual.js';
+export { LocalEmbeddings, createEmbedder, localEmbedder } from './embeddings/index.js';
 export type { EmbedderHandle } from './embeddings/index.js';
 
 // --- eval (eval/)
