@@ -220,7 +220,7 @@ describe('answer offline (extractive), over every chunk of the example docs', ()
     const out = await run({ question, passages: corpus.filter((h) => h.lang === lang) }, ctx);
     expect(out.grounded).toBe(true);
     expect(out.answer.split('\n')[0]).toBe(note);
-    expect(out.citations[0].source).toBe(source);
+    expect(out.citations.map((c) => c.source)).toContain(source);
     expect(out.lang).toBe(lang);
   });
 

@@ -1,3 +1,4 @@
+import { loadDirection } from '../../text/cedict.js';
 import { tokenize } from '../../text/segment.js';
 import { contentTerms, countWords, hasCjk, idfOf, isStopWord, stem } from './lexical.js';
 import { proseSentences, type Passage } from './passages.js';
@@ -39,30 +40,55 @@ export interface ExtractiveAnswerOptions {
  */
 export const DEFAULT_THRESHOLD = 0.5;
 
+const CJK_RUN = /[\u3400-\u9fff\uf900-\ufaff]+/g;
+const MAX_WORD = 6;
+
+/**
+ * Chinese words of a question by forward maximum matching against CC-CEDICT: the segmenter
+ * cuts unknown compounds into scraps (订阅源重试 -> 订阅 | 源重 | 试) that match nothing.
+ */
+export function chineseWords(text: string): string[] {
+  const dict = loadDirection('zh');
+  const out: string[] = [];
+  for (const run of text.match(CJK_RUN) ?? []) {
+    let i = 0;
+    while (i < run.length) {
+      let len = Math.min(MAX_WORD, run.length - i);
+      while (len > 1 && !dict.has(run.slice(i, i + len))) len--;
+      out.push(run.slice(i, i + len));
+      i += len;
+    }
+  }
+  // single characters (会, 源, 发) are particles or too ambiguous to count as a question word
+  return out.filter((w) => w.length > 1 && !isStopWord(w));
+}
+
+/** Question words, each with the pieces tokenize() splits it into (SQLite -> sqlite, sq, lite). */
+function questionWords(question: string): string[][] {
+  const latin = (question.replace(CJK_RUN, ' ').match(/[\p{L}\p{N}][\p{L}\p{N}._'’-]*/gu) ?? []).map((w) => tokenize(w)).filter((t) => t.length > 0);
+  return [...latin, ...chineseWords(question).map((w) => [w])];
+}
+
 export function questionGroups(question: string, expand?: (word: string) => string[]): TermGroup[] {
   const groups = new Map<string, TermGroup>();
-  const tokens = tokenize(question);
-  for (let i = 0; i < tokens.length; i++) {
-    let token = tokens[i];
-    // the segmenter may cut a compound it does not know (重试 -> 重 | 试): the dictionary knows it
-    const pair = token.length === 1 && tokens[i + 1]?.length === 1 && hasCjk(token) && hasCjk(tokens[i + 1]) ? token + tokens[i + 1] : undefined;
-    const pairTerms = pair && expand ? expand(pair) : [];
-    if (pair && pairTerms.length > 0) { token = pair; i++; }
-    const stems = hasCjk(token) ? [token] : contentTerms(token);
-    if (stems.length === 0 || isStopWord(token)) continue;
+  const words = questionWords(question);
+  words.forEach((pieces, i) => {
+    const token = pieces[0];
+    const stems = hasCjk(token) ? [token] : pieces.flatMap((p) => contentTerms(p));
+    if (stems.length === 0 || isStopWord(token)) return;
     const group = groups.get(stems[0]) ?? { word: token, alternatives: new Set<string>() };
     for (const s of stems) group.alternatives.add(s);
     // "back up" is also "backup", "set up" also "setup"
-    const next = tokens[i + 1];
+    const next = words[i + 1]?.[0];
     if (next && /^[a-z]+$/.test(token + next)) group.alternatives.add(stem(token + next));
-    for (const translation of pair && pairTerms.length ? pairTerms : expand?.(token) ?? []) {
+    for (const translation of expand?.(token) ?? []) {
       // (single CJK characters from a split gloss, 重 of 重试, match far too much)
       for (const t of contentTerms(translation)) if (!(t.length === 1 && hasCjk(t))) group.alternatives.add(t);
       // a Chinese gloss is matched as a string too, whatever the segmenter made of it
       if (hasCjk(translation)) group.alternatives.add(translation.trim());
     }
     groups.set(stems[0], group);
-  }
+  });
   return [...groups.values()];
 }
 
@@ -82,7 +108,7 @@ export function extractiveAnswer(question: string, passages: Passage[], options:
   const base = (l: string | undefined) => (l ?? '').split(/[-_]/)[0];
   const sentences: Candidate[] = passages.flatMap((p, rank) => {
     const sameLang = !options.lang || base(langOf(p)) === base(options.lang);
-    return proseSentences(p.text).filter((t) => countWords(t) >= 4).map((text) => ({ n: p.n, rank, text, terms: new Set(contentTerms(text)), sameLang }));
+    return proseSentences(p.text, { tableRows: true }).filter((t) => countWords(t) >= 4).map((text) => ({ n: p.n, rank, text, terms: new Set(contentTerms(text)), sameLang }));
   });
   // rarer words say more about what a sentence is about: "retry" beats "feed" in a feed reader's docs
   const idf = idfOf(sentences.map((s) => [...s.terms]));
@@ -104,7 +130,9 @@ export function extractiveAnswer(question: string, passages: Passage[], options:
     if (matched < needed) continue;
     const coverage = matched / groups.length;
     const weighted = hit.reduce((sum, h, k) => sum + (h ? weights[k] : 0), 0) / totalWeight;
-    const score = 0.5 * coverage + 0.25 * weighted + 0.2 * (passageCover.get(s.n) ?? 0) + 0.05 / (s.rank + 1);
+    // a table row ("a | b") answers only when no sentence says it as well
+    const prose = s.text.includes(' | ') ? 0.97 : 1;
+    const score = prose * (0.5 * coverage + 0.25 * weighted + 0.2 * (passageCover.get(s.n) ?? 0) + 0.05 / (s.rank + 1));
     candidates.push({ n: s.n, sentence: s.text, coverage, score, sameLang: s.sameLang });
   }
   candidates.sort((a, b) => b.score - a.score);

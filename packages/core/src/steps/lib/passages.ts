@@ -56,13 +56,15 @@ function str(v: unknown): string | undefined {
 
 /**
  * Prose sentences of a Markdown-ish text, for extractive summaries, answers and quotes:
- * fenced code, tables, HTML and headings are left out (a quote must be a sentence someone
- * wrote, not a line of YAML); list markers and link targets are dropped, link text kept.
+ * fenced code, HTML and headings are left out (a quote must be a sentence someone wrote, not
+ * a line of YAML); list markers and link targets are dropped, link text kept. Table data rows
+ * come back whole as "cell | cell" with `tableRows` (answers quote them; summaries do not).
  */
-export function proseSentences(text: string): string[] {
+export function proseSentences(text: string, options: { tableRows?: boolean } = {}): string[] {
   const out: string[] = [];
-  for (const block of proseBlocks(text)) {
-    for (const s of splitSentences(block)) {
+  for (const block of proseBlocks(text, options.tableRows ?? false)) {
+    if (block.row) { out.push(block.text); continue; }
+    for (const s of splitSentences(block.text)) {
       const t = s.trim();
       if (t) out.push(t);
     }
@@ -70,16 +72,25 @@ export function proseSentences(text: string): string[] {
   return out;
 }
 
-function proseBlocks(text: string): string[] {
-  const blocks: string[] = [];
+const TABLE_RULE = /^\|?\s*:?-{3,}/;
+
+/** A data row of a Markdown table as "cell | cell". */
+function tableRow(line: string): string | undefined {
+  const cells = line.replace(/^\||\|$/g, '').split('|').map((c) => cleanInline(c.trim())).filter(Boolean);
+  return cells.length > 1 ? cells.join(' | ') : undefined;
+}
+
+function proseBlocks(text: string, tableRows: boolean): { text: string; row?: boolean }[] {
+  const blocks: { text: string; row?: boolean }[] = [];
   let para: string[] = [];
   let fence: string | undefined;
   const flush = () => {
-    if (para.length) blocks.push(para.join(' '));
+    if (para.length) blocks.push({ text: para.join(' ') });
     para = [];
   };
   const lines = text.replace(/^---\r?\n[\s\S]*?\r?\n---\r?\n/, '').split(/\r?\n/);
-  for (const raw of lines) {
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i];
     const fenceMatch = /^\s{0,3}(`{3,}|~{3,})/.exec(raw);
     if (fence) {
       if (fenceMatch && fenceMatch[1][0] === fence[0] && fenceMatch[1].length >= fence.length) fence = undefined;
@@ -87,8 +98,16 @@ function proseBlocks(text: string): string[] {
     }
     if (fenceMatch) { flush(); fence = fenceMatch[1]; continue; }
     const line = raw.trim();
+    if (line.startsWith('|')) {
+      flush();
+      // a header row is the one followed by the rule row
+      const header = TABLE_RULE.test(lines[i + 1]?.trim() ?? '');
+      const row = tableRows && !header && !TABLE_RULE.test(line) ? tableRow(line) : undefined;
+      if (row) blocks.push({ text: row, row: true });
+      continue;
+    }
     // ::: tip containers and > [!NOTE] markers are layout, not prose
-    if (!line || /^:::/.test(line) || /^>\s*\[!\w+\]\s*$/.test(line) || /^#{1,6}\s/.test(line) || line.startsWith('|') || /^<[^>]+>$/.test(line) || /^([-*_])(\s*\1){2,}$/.test(line)) {
+    if (!line || /^:::/.test(line) || /^>\s*\[!\w+\]\s*$/.test(line) || /^#{1,6}\s/.test(line) || /^<[^>]+>$/.test(line) || /^([-*_])(\s*\1){2,}$/.test(line)) {
       flush();
       continue;
     }
@@ -98,7 +117,7 @@ function proseBlocks(text: string): string[] {
     if (item) flush();
   }
   flush();
-  return blocks.filter((b) => b.trim());
+  return blocks.filter((b) => b.text.trim());
 }
 
 function cleanInline(line: string): string {
