@@ -1,13 +1,106 @@
-import type { RegisterCommand } from './types.js';
+import type { IngestProgress, IngestSummary } from '@promptloom/core';
 import { LoomError } from '@promptloom/core';
+import { type Io, isInteractive, writeJson } from '../io.js';
+import { createProgress, type Progress } from '../progress.js';
+import { interruptSignal, type RegisterCommand } from './types.js';
 
-// placeholder until the owner of `loom ingest` lands it
-export const register: RegisterCommand = (program) => {
+interface IngestFlags {
+  store?: string;
+  embedder?: string;
+  prune?: boolean;
+  reembed?: boolean;
+  chunkSize?: string;
+  chunkOverlap?: string;
+  json?: boolean;
+}
+
+const PHASE_LABELS: Record<string, string> = { ingest: 'files', index: 'index', reembed: 'reembed' };
+
+/** One bar per phase on a terminal; in pipes and CI one line per phase start, nothing per file. */
+function progressReporter(io: Io): { onProgress: (p: IngestProgress) => void; stop: () => void } {
+  let phase = '';
+  let bar: Progress | undefined;
+  let pendingBar: Promise<Progress> | undefined;
+  const interactive = isInteractive(io);
+  return {
+    onProgress(p) {
+      if (p.phase !== phase) {
+        phase = p.phase;
+        bar?.stop();
+        bar = undefined;
+        if (interactive) {
+          const label = PHASE_LABELS[p.phase] ?? p.phase;
+          pendingBar = createProgress(io, label).then((b) => { b.start(p.total); bar = b; return b; });
+        }
+      }
+      bar?.update(p.done, p.file ?? '');
+    },
+    stop() {
+      bar?.stop();
+      void pendingBar?.then((b) => b.stop());
+    },
+  };
+}
+
+function count(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new LoomError('USAGE', `${flag} must be a whole number (got "${value}")`);
+  return n;
+}
+
+export function summaryLine(s: IngestSummary, store: string): string {
+  const parts = [`${s.added} added`, `${s.updated} updated`, `${s.unchanged} unchanged`, `${s.removed} removed`];
+  if (s.renamed) parts.push(`${s.renamed} renamed`);
+  if (s.skipped.length) parts.push(`${s.skipped.length} skipped`);
+  return `ingested ${s.files} files: ${parts.join(', ')}; ${s.chunks} chunks (${s.embedded} embedded) in ${s.seconds.toFixed(1)} s -> ${store}`;
+}
+
+export const register: RegisterCommand = (program, io) => {
   program
     .command('ingest')
-    .description('(not implemented yet)')
-    .allowUnknownOption(true)
-    .action(() => {
-      throw new LoomError('USAGE', 'loom ingest is not implemented yet');
+    .description('index files and folders into the document store (incremental: unchanged files cost nothing)')
+    .argument('<paths...>', 'files or folders: .md .markdown .txt .html .htm .json .jsonl')
+    .option('--store <dir>', 'store directory (default: LOOM_STORE, else ./.loom)')
+    .option('--embedder <spec>', "local (default), local:<dims>, openai:<model>, transformers:<model or dir>")
+    .option('--prune', 'remove documents whose files are no longer under the given folders')
+    .option('--reembed', 'switch the store to another embedder and re-embed every chunk')
+    .option('--chunk-size <chars>', 'chunk size in characters (default 1200; changing it re-chunks everything)')
+    .option('--chunk-overlap <chars>', 'overlap between chunks of one section (default 150)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .addHelpText('after', `
+Folders are walked recursively; hidden folders, node_modules and paths matched by a .loomignore
+file (gitignore syntax) are skipped. JSON/JSONL records need a text, content or body field.
+Source paths are stored relative to the folder given (or to the common folder of several).
+
+Examples:
+  loom ingest docs/                      index ./docs into ./.loom
+  loom ingest docs/en docs/zh --prune    sources keep their en/ and zh/ prefixes
+  loom ingest docs --embedder openai:text-embedding-3-small --reembed`)
+    .action(async (paths: string[], flags: IngestFlags) => {
+      const core = await import('@promptloom/core');
+      const store = core.defaultStoreDir(flags.store, io.env, io.cwd);
+      const progress = progressReporter(io);
+      let summary: IngestSummary;
+      try {
+        summary = await core.ingest({
+          paths,
+          store,
+          cwd: io.cwd,
+          env: io.env,
+          embedder: flags.embedder,
+          prune: flags.prune,
+          reembed: flags.reembed,
+          chunkSize: count(flags.chunkSize, '--chunk-size'),
+          chunkOverlap: count(flags.chunkOverlap, '--chunk-overlap'),
+          signal: interruptSignal(),
+          onProgress: progress.onProgress,
+          onWarning: (message) => io.stderr.write(`warning: ${message}\n`),
+        });
+      } finally {
+        progress.stop();
+      }
+      if (flags.json) writeJson(io, { store, ...summary });
+      else io.stdout.write(summaryLine(summary, store) + '\n');
     });
 };

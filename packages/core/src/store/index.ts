@@ -13,7 +13,7 @@ export const DB_FILE = 'loom.db';
 
 /** Default store dir: --store, else LOOM_STORE, else `.loom` in the working directory. */
 export function defaultStoreDir(flag?: string, env: Record<string, string | undefined> = process.env, cwd = process.cwd()): string {
-  return resolve(cwd, flag ?? env.LOOM_STORE ?? '.loom');
+  return resolve(cwd, flag || env.LOOM_STORE || '.loom');
 }
 
 async function resolveEmbedder(spec: string, env?: Record<string, string | undefined>): Promise<StoreEmbedder> {

@@ -78,8 +78,7 @@ export async function acquireLock(dir: string, what: string, waitMs = 3000): Pro
       const info = readLock(join(dir, 'store.lock'));
       const age = info ? `${info.what}, started ${Math.round((Date.now() - info.since) / 1000)}s ago${info.host !== hostname() ? ` on ${info.host}` : ''}` : 'unknown';
       throw new LoomError('STORE_LOCKED', `store is locked by pid ${info?.pid ?? '?'} (${age})`, {
-        file: join(dir, 'store.lock'),
-        hint: 'wait for the other ingest to finish; if no such process runs, delete the store.lock file',
+        hint: `wait for it to finish; if no such process runs, delete ${join(dir, 'store.lock')}`,
       });
     }
     await new Promise((r) => setTimeout(r, 100));

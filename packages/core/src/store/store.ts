@@ -175,6 +175,22 @@ export class LoomStore implements DocumentStore {
     });
   }
 
+  /**
+   * Rewrites the index without deleted entries, merges the full-text index's segments and
+   * vacuums SQLite. Returns the store's bytes before and after.
+   */
+  async compact(onProgress?: Progress): Promise<{ before: number; after: number }> {
+    const before = this.info().bytes;
+    await this.write('loom store compact', async () => {
+      this.index.rebuild(onProgress);
+      this.db.db.exec("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')");
+      this.db.db.exec('VACUUM');
+      this.db.db.pragma('wal_checkpoint(TRUNCATE)');
+    });
+    const after = this.info().bytes;
+    return { before: before.sqlite + before.hnsw, after: after.sqlite + after.hnsw };
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
