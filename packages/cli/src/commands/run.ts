@@ -1,12 +1,14 @@
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { LoomError } from '@promptloom/core';
 import type { LoadedPipeline, RunEvent, RunEventListener, RunOptions, RunResult } from '@promptloom/core';
 import { type Io, isInteractive, writeJson } from '../io.js';
 import { createProgress, type Progress } from '../progress.js';
 import { formatPlan, loadForCli, planJson } from './plan.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
+
+// core is imported inside the action only, so registering this command costs nothing at startup
+type Core = typeof import('@promptloom/core');
 
 interface RunFlags {
   input: string[];
@@ -36,7 +38,7 @@ async function readStdin(io: Io): Promise<string> {
 }
 
 /** --inputs FILE|- (a JSON object) overlaid with every --input name=value. */
-async function readInputs(flags: RunFlags, io: Io): Promise<Record<string, unknown>> {
+async function readInputs(core: Core, flags: RunFlags, io: Io): Promise<Record<string, unknown>> {
   let inputs: Record<string, unknown> = {};
   if (flags.inputs) {
     const where = flags.inputs === '-' ? 'standard input' : flags.inputs;
@@ -44,36 +46,36 @@ async function readInputs(flags: RunFlags, io: Io): Promise<Record<string, unkno
     try {
       text = flags.inputs === '-' ? await readStdin(io) : readFileSync(resolve(io.cwd, flags.inputs), 'utf8');
     } catch (error) {
-      throw new LoomError('INPUT_INVALID', `cannot read --inputs ${where}: ${(error as Error).message}`);
+      throw new core.LoomError('INPUT_INVALID', `cannot read --inputs ${where}: ${(error as Error).message}`);
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      throw new LoomError('INPUT_INVALID', `--inputs ${where} is not valid JSON: ${(error as Error).message}`, { hint: 'give a JSON object, e.g. {"question": "..."}' });
+      throw new core.LoomError('INPUT_INVALID', `--inputs ${where} is not valid JSON: ${(error as Error).message}`, { hint: 'give a JSON object, e.g. {"question": "..."}' });
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new LoomError('INPUT_INVALID', `--inputs ${where} must hold a JSON object of inputs`, { hint: 'e.g. {"question": "..."}' });
+      throw new core.LoomError('INPUT_INVALID', `--inputs ${where} must hold a JSON object of inputs`, { hint: 'e.g. {"question": "..."}' });
     }
     inputs = parsed as Record<string, unknown>;
   }
   for (const pair of flags.input) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new LoomError('USAGE', `--input "${pair}" must be name=value`, { hint: 'e.g. --input question="How do I retry?"' });
+    if (eq <= 0) throw new core.LoomError('USAGE', `--input "${pair}" must be name=value`, { hint: 'e.g. --input question="How do I retry?"' });
     inputs[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   return inputs;
 }
 
 /** --events: one JSON line per event, to stdout or a file (written synchronously, so Ctrl-C loses nothing). */
-function eventWriter(target: string, io: Io): { listener: RunEventListener; close(): void } {
+function eventWriter(core: Core, target: string, io: Io): { listener: RunEventListener; close(): void } {
   if (target === '-') return { listener: (e) => io.stdout.write(JSON.stringify(e) + '\n'), close() {} };
   const path = resolve(io.cwd, target);
   let fd: number;
   try {
     fd = openSync(path, 'w');
   } catch (error) {
-    throw new LoomError('USAGE', `--events: cannot write ${path}: ${(error as Error).message}`);
+    throw new core.LoomError('USAGE', `--events: cannot write ${path}: ${(error as Error).message}`);
   }
   return { listener: (e) => writeSync(fd, JSON.stringify(e) + '\n'), close: () => closeSync(fd) };
 }
@@ -126,11 +128,11 @@ export function formatOutputs(outputs: Record<string, unknown>, streamed = ''): 
 async function run(file: string, flags: RunFlags, io: Io): Promise<void> {
   const core = await import('@promptloom/core');
   const { RECIPES_DIR } = await import('@promptloom/recipes');
-  const raw = await readInputs(flags, io);
+  const raw = await readInputs(core, flags, io);
   const pipeline = await loadForCli(file, io);
   const models = flags.model ? { default: core.parseModelFlag(flags.model) } : undefined;
   const toStdout = flags.events === '-';
-  const events = flags.events ? eventWriter(flags.events, io) : undefined;
+  const events = flags.events ? eventWriter(core, flags.events, io) : undefined;
   const listeners: RunEventListener[] = events ? [events.listener] : [];
   const interactive = isInteractive(io) && !flags.json && !toStdout;
   const progress = interactive && !flags.dryRun ? await createProgress(io, 'run') : undefined;
@@ -139,6 +141,16 @@ async function run(file: string, flags: RunFlags, io: Io): Promise<void> {
   if (ledger) listeners.push(ledger);
   let streamed = '';
   const stream = flags.stream && interactive && Boolean(io.stdout.isTTY);
+  if (stream) {
+    // a retried attempt streams again from the start: say so rather than run two answers together
+    const streamStep = core.planPipeline(pipeline).streamStep;
+    listeners.push((e) => {
+      if (e.type === 'step-retry' && e.step === streamStep && streamed) {
+        io.stdout.write(`\n[retrying: ${e.error}]\n`);
+        streamed = '';
+      }
+    });
+  }
   const options: RunOptions = {
     concurrency: flags.concurrency, signal: interruptSignal(), listeners, models, cache: flags.cache, env: io.env,
     store: flags.store ? resolve(io.cwd, flags.store) : undefined, recipeDirs: [RECIPES_DIR], dryRun: flags.dryRun,
@@ -165,18 +177,18 @@ async function run(file: string, flags: RunFlags, io: Io): Promise<void> {
   } else if (result.status === 'ok') {
     io.stdout.write(formatOutputs(result.outputs, streamed));
   }
-  reportStatus(result);
+  reportStatus(core, result);
 }
 
-function reportStatus(result: RunResult): void {
+function reportStatus(core: Core, result: RunResult): void {
   const notRun = result.notRun ?? [];
   if (result.status === 'cancelled') {
-    throw new LoomError('RUN_ABORTED', `interrupted; ${notRun.length ? `these steps did not run: ${notRun.join(', ')}` : 'every step had finished'}`);
+    throw new core.LoomError('RUN_ABORTED', `interrupted; ${notRun.length ? `these steps did not run: ${notRun.join(', ')}` : 'every step had finished'}`);
   }
   if (result.status === 'failed') {
-    const error = result.error ?? new LoomError('RUN_STEP_FAILED', 'the run failed');
+    const error = result.error ?? new core.LoomError('RUN_STEP_FAILED', 'the run failed');
     if (notRun.length === 0) throw error;
-    throw new LoomError(error.code, error.message, {
+    throw new core.LoomError(error.code, error.message, {
       cause: error.cause ?? error, file: error.file, stepId: error.stepId, model: error.model,
       hint: [error.hint, `not run: ${notRun.join(', ')}`].filter(Boolean).join('\n      '),
     });
