@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunkContextText, chunkMarkdown, chunkPlainText, cutPoint } from './chunk.js';
+import { chunkContextText, chunkMarkdown, chunkPlainText, compactUrls, cutPoint } from './chunk.js';
 
 const page = `---
 outline: deep
@@ -141,6 +141,16 @@ describe('chunkPlainText and helpers', () => {
     expect(text.slice(0, cutPoint(text, 0, 40))).toBe('Short. One sentence here is longer.');
     const words = 'alpha beta gamma delta epsilon zeta eta theta';
     expect(words.slice(0, cutPoint(words, 0, 30))).toBe('alpha beta gamma delta ');
+  });
+
+  it('cuts kilobyte playground URLs back to their address, so they neither split nor pollute chunks', () => {
+    const state = 'eNp9kU1Lw0AQhv9KmFMLJR7qKaSCSg96UFGPe1nSaZqafBt2Z2MJIf/d2Y2pFUQhkHk/nneZF4zF2'.repeat(20);
+    const link = `[Try it in the Playground](https://play.vuejs.org/#${state})`;
+    expect(compactUrls(link)).toBe('[Try it in the Playground](https://play.vuejs.org/#…)');
+    expect(compactUrls('see https://example.com/short#x')).toBe('see https://example.com/short#x');
+    const chunks = chunkMarkdown(`# Demo\n\nSome text before. ${link}\n\nAfter.`, { maxChars: 300 }).chunks;
+    expect(chunks).toHaveLength(1);
+    expect(chunks[0].text).toBe('Some text before. [Try it in the Playground](https://play.vuejs.org/#…)\n\nAfter.');
   });
 
   it('puts the heading path in front of the text to embed', () => {

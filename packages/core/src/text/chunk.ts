@@ -76,9 +76,23 @@ function splitProse(source: string, block: Piece, max: number): Piece[] {
   return out;
 }
 
+// playground and explorer links carry kilobytes of state in the URL: noise for search and a
+// waste of the chunk budget, so prose keeps only the page address
+const LONG_URL = /https?:\/\/[^\s)\]>"']{100,}/g;
+
+/** `text` with URLs over 100 characters cut back to their address (query and fragment dropped). */
+export function compactUrls(text: string): string {
+  return text.replace(LONG_URL, (url) => {
+    const base = url.replace(/[?#][\s\S]*$/, '');
+    return base.length < url.length && base.length <= 100 ? `${base}#…` : `${url.slice(0, 100)}…`;
+  });
+}
+
+const pieceText = (source: string, x: Piece) => (x.kind === 'text' ? compactUrls(source.slice(x.start, x.end)) : source.slice(x.start, x.end));
+
 function flush(p: Packer): void {
   if (p.pieces.length === 0) return;
-  const text = p.pieces.map((x) => p.source.slice(x.start, x.end)).join('\n\n').trim();
+  const text = p.pieces.map((x) => pieceText(p.source, x)).join('\n\n').trim();
   if (text) p.out.push({ text, heading: p.heading, start: p.pieces[0].start, end: p.pieces[p.pieces.length - 1].end });
   p.pieces = [];
   p.size = 0;
@@ -104,7 +118,7 @@ function overlapFrom(p: Packer, last: Piece | undefined): Piece | undefined {
 }
 
 function add(p: Packer, piece: Piece): void {
-  const len = piece.end - piece.start;
+  const len = pieceText(p.source, piece).length;
   if (p.pieces.length > 0 && p.size + 2 + len <= p.max) {
     p.pieces.push(piece);
     p.size += 2 + len;
@@ -138,7 +152,8 @@ function pack(source: string, blocks: Block[], options: ChunkOptions): { chunks:
       p.heading = stack.map((h) => h.text);
       continue;
     }
-    const pieces = block.kind === 'text' && block.end - block.start > max ? splitProse(source, block, max) : [block];
+    const oversize = block.kind === 'text' && block.end - block.start > max && pieceText(source, block).length > max;
+    const pieces = oversize ? splitProse(source, block, max) : [block];
     for (const piece of pieces) add(p, piece);
   }
   flush(p);

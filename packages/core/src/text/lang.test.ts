@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countScripts, detectLanguage, detectLanguageSync, languageModelLoadMs, proseOnly } from './lang.js';
+import { countScripts, detectChunkLanguage, detectLanguage, detectLanguageSync, languageModelLoadMs, proseOnly } from './lang.js';
 
 const zhMixed = `计算属性
 
@@ -61,6 +61,16 @@ describe('detectLanguage (heuristics, then fastText lid.176)', () => {
   it('answers long English documentation as en', async () => {
     const text = 'Vue (pronounced /vjuː/, like view) is a JavaScript framework for building user interfaces. '.repeat(30);
     expect(await detectLanguage(text)).toBe('en');
+  });
+});
+
+describe('detectChunkLanguage', () => {
+  it('gives a chunk of pure code its document\'s language, and judges prose itself', () => {
+    const code = "```js\nimport { ref } from 'vue'\nconst count = ref(0)\n```";
+    expect(detectChunkLanguage(code, 'zh')).toBe('zh');
+    expect(detectChunkLanguage(code, 'en')).toBe('en');
+    expect(detectChunkLanguage('This section has not been translated yet, so it is still written in English here.', 'zh')).toBe('en');
+    expect(detectChunkLanguage('这一节讲的是计算属性和侦听器的区别。', 'en')).toBe('zh');
   });
 });
 

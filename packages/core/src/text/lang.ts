@@ -14,6 +14,8 @@ export const FASTTEXT_THRESHOLD = 0.6;
 const MIN_WORDS_FOR_MODEL = 3;
 const MIN_LETTERS_FOR_MODEL = 12;
 const MODEL_INPUT_CHARS = 2000;
+// letters of prose (a CJK character counts three) below which a chunk takes its document's language
+const MIN_PROSE_FOR_CHUNK = 30;
 
 const CODE_FENCE = /^ {0,3}(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^ {0,3}\1[`~]*[ \t]*$|(?![\s\S]))/gm;
 const INLINE_CODE = /`[^`\n]*`/g;
@@ -31,30 +33,42 @@ export interface ScriptCounts {
   otherLetters: number;
 }
 
+function stripCode(text: string): string {
+  return text.replace(CODE_FENCE, ' ').replace(INLINE_CODE, ' ').replace(URL, ' ').replace(HTML_TAG, ' ');
+}
+
 /** The prose of a Markdown/text snippet: code fences, inline code, URLs and tags removed. */
 export function proseOnly(text: string): string {
-  const stripped = text.replace(CODE_FENCE, ' ').replace(INLINE_CODE, ' ').replace(URL, ' ').replace(HTML_TAG, ' ');
+  const stripped = stripCode(text);
   return /\p{L}/u.test(stripped) ? stripped : text;
+}
+
+function countNonAscii(counts: ScriptCounts, code: number, ch: string): void {
+  // the common blocks by range first: the Unicode-property regexes are the slow path
+  if (code >= 0x4e00 && code <= 0x9fff) counts.han++;
+  else if (code >= 0x3040 && code <= 0x30ff) counts.kana++;
+  else if (code >= 0xac00 && code <= 0xd7af) counts.hangul++;
+  else if (code >= 0x3000 && code <= 0x303f) return; // CJK punctuation
+  else if (/\p{Script=Han}/u.test(ch)) counts.han++;
+  else if (/[\p{Script=Hiragana}\p{Script=Katakana}]/u.test(ch)) counts.kana++;
+  else if (/\p{Script=Hangul}/u.test(ch)) counts.hangul++;
+  else if (/\p{Script=Latin}/u.test(ch)) {
+    counts.latin++;
+    counts.latinExtended++;
+  } else if (/\p{L}/u.test(ch)) counts.otherLetters++;
 }
 
 export function countScripts(text: string): ScriptCounts {
   const counts: ScriptCounts = { han: 0, kana: 0, hangul: 0, latin: 0, latinExtended: 0, otherLetters: 0 };
-  for (const ch of text) {
-    const code = ch.codePointAt(0)!;
-    if ((code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)) counts.latin++;
-    else if (code < 0x80) continue;
-    // the common blocks by range first: the Unicode-property regexes are the slow path
-    else if (code >= 0x4e00 && code <= 0x9fff) counts.han++;
-    else if (code >= 0x3040 && code <= 0x30ff) counts.kana++;
-    else if (code >= 0xac00 && code <= 0xd7af) counts.hangul++;
-    else if (code >= 0x3000 && code <= 0x303f) continue; // CJK punctuation
-    else if (/\p{Script=Han}/u.test(ch)) counts.han++;
-    else if (/[\p{Script=Hiragana}\p{Script=Katakana}]/u.test(ch)) counts.kana++;
-    else if (/\p{Script=Hangul}/u.test(ch)) counts.hangul++;
-    else if (/\p{Script=Latin}/u.test(ch)) {
-      counts.latin++;
-      counts.latinExtended++;
-    } else if (/\p{L}/u.test(ch)) counts.otherLetters++;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) {
+      if ((code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)) counts.latin++;
+      continue;
+    }
+    const pair = code >= 0xd800 && code <= 0xdbff && i + 1 < text.length;
+    countNonAscii(counts, pair ? text.codePointAt(i)! : code, pair ? text.slice(i, i + 2) : text[i]);
+    if (pair) i++;
   }
   return counts;
 }
@@ -92,6 +106,16 @@ export function detectLanguageSync(text: string): string {
   const prose = proseOnly(text);
   const counts = countScripts(prose);
   return cjkLanguage(counts) ?? latinFallback(prose, counts);
+}
+
+/**
+ * The language of a chunk from a document in `documentLang`: the chunk's own when it has enough
+ * prose to judge, else the document's (a chunk of pure code in a Chinese page is Chinese content).
+ */
+export function detectChunkLanguage(text: string, documentLang: string): string {
+  const c = countScripts(stripCode(text));
+  const weight = c.latin + c.otherLetters + 3 * (c.han + c.kana + c.hangul);
+  return weight < MIN_PROSE_FOR_CHUNK ? documentLang : detectLanguageSync(text);
 }
 
 interface LidModel {
