@@ -50,7 +50,7 @@ export { ingest } from './ingest/index.js';
 export type { IngestOptions, IngestSummary, IngestProgress } from './ingest/index.js';
 // text/ and embeddings/ (text helper)
 export { tokenize, segmentForIndex, isStopword } from './text/segment.js';
-export { detectLanguage, detectLanguageSync } from './text/lang.js';
+export { detectLanguage, detectLanguageSync, detectChunkLanguage } from './text/lang.js';
 export type { Lang } from './text/lang.js';
 export { chunkMarkdown, chunkPlainText, chunkContextText } from './text/chunk.js';
 export type { TextChunk, ParsedDocument, ChunkOptions } from './text/chunk.js';
