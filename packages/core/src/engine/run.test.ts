@@ -305,6 +305,30 @@ describe('events, models and streaming', () => {
     expect(r.steps.s1.warnings).toEqual(['opening a store']);
   });
 
+  it('runs every attempt through the executor, with what a remote worker needs as plain data', async () => {
+    const tasks: { stepId: string; item?: number; kind?: string; params?: unknown; attempt?: number; file?: string; aborted?: boolean }[] = [];
+    const p = pipelineOf([
+      { id: 'a', kind: 't_echo', params: { value: '{{ inputs.xs }}' } },
+      { id: 'each', kind: 't_echo', foreach: '{{ steps.a.value }}', params: { value: 'n={{ item }}' } },
+    ], { out: '{{ steps.each }}' }, { xs: { type: 'array', default: [1, 2] } }, { file: '/pipelines/p.yaml' });
+    const r = await runPipeline(p, {}, {
+      executor: {
+        execute(task) {
+          tasks.push({ stepId: task.stepId, item: task.item, kind: task.kind, params: task.params, attempt: task.attempt, file: task.file, aborted: task.signal?.aborted });
+          return task.run();
+        },
+      },
+      listeners: [() => { throw new Error('a broken listener'); }],
+    });
+    expect(r.status).toBe('ok');
+    expect(r.outputs.out).toEqual([{ value: 'n=1' }, { value: 'n=2' }]);
+    expect(tasks).toEqual([
+      { stepId: 'a', item: undefined, kind: 't_echo', params: { value: [1, 2] }, attempt: 1, file: '/pipelines/p.yaml', aborted: false },
+      { stepId: 'each', item: 0, kind: 't_echo', params: { value: 'n=1' }, attempt: 1, file: '/pipelines/p.yaml', aborted: false },
+      { stepId: 'each', item: 1, kind: 't_echo', params: { value: 'n=2' }, attempt: 1, file: '/pipelines/p.yaml', aborted: false },
+    ]);
+  });
+
   it('can stop before running anything (dry run)', async () => {
     const p = pipelineOf([sleep('a', 10)], {}, { q: { type: 'string', required: true } });
     await expect(runPipeline(p, {}, { dryRun: true })).rejects.toMatchObject({ code: 'INPUT_INVALID' });
