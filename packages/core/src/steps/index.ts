@@ -3,6 +3,7 @@
 // (each owner adds one import line here)
 import './prompt.js';
 import './pipeline.js';
+import './retrieve.js';
 import './summarize.js';
 import './translate.js';
 import './answer.js';
