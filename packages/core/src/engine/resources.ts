@@ -8,15 +8,6 @@ import type { RunOptions } from './types.js';
 /** Stores opened during a run, shared with its child pipelines, closed when the top-level run ends. */
 export type StoreCache = Map<string, Promise<unknown>>;
 
-/**
- * Imports a sibling module of core by path at run time. The store is heavy (SQLite, HNSW);
- * importing it only when a step opens one keeps pipelines that never touch it fast.
- */
-async function importCore<T>(relative: string): Promise<T> {
-  return (await import(new URL(relative, import.meta.url).href)) as T;
-}
-
-type OpenStore = NonNullable<RunOptions['openStore']>;
 
 export class RunResources {
   private readonly models = new Map<string, Promise<ModelHandle | undefined>>();
@@ -69,9 +60,10 @@ export class RunResources {
   }
 
   private async open(path: string): Promise<unknown> {
-    const fn: OpenStore =
-      this.options.openStore ?? (await importCore<{ openStore: OpenStore }>('../store/index.js')).openStore;
-    return fn(path, { env: this.env });
+    if (this.options.openStore) return this.options.openStore(path, { env: this.env });
+    // the store is heavy (SQLite, HNSW): imported only when a step opens one
+    const { openStore } = await import('../store/index.js');
+    return openStore(path, { env: this.env });
   }
 }
 
