@@ -42,11 +42,13 @@ export async function loadPages(root, folders = ['en', 'zh']) {
   return pages.sort((a, b) => (a.source < b.source ? -1 : 1));
 }
 
-/** source glob filters as the bench uses them: 'en/**' or an exact path */
-function matches(source, filter) {
-  const glob = filter?.source;
+/** the filters the bench uses: a source glob 'en/**' (or an exact path), or a language (a page's top folder) */
+function matches(page, options) {
+  const lang = options.lang ?? options.filter?.lang;
+  if (lang && page.lang !== lang) return false;
+  const glob = options.filter?.source;
   if (!glob) return true;
-  return glob.endsWith('/**') ? source.startsWith(glob.slice(0, -2)) : source === glob;
+  return glob.endsWith('/**') ? page.source.startsWith(glob.slice(0, -2)) : page.source === glob;
 }
 
 function occurrences(haystack, needle) {
@@ -67,7 +69,7 @@ export function grepBaseline(pages) {
       const terms = [...new Set(segment(query))];
       const hits = [];
       for (const p of lowered) {
-        if (!matches(p.source, options.filter)) continue;
+        if (!matches(p, options)) continue;
         let distinct = 0;
         let total = 0;
         for (const t of terms) {
@@ -127,7 +129,7 @@ export async function minisearchBaseline(pages) {
     async search(query, options = {}) {
       const found = index.search(query, {
         combineWith: 'OR',
-        filter: (r) => matches(r.source, options.filter),
+        filter: (r) => matches(r, options),
       });
       return found.slice(0, options.k ?? 10).map((r) => ({ id: r.id, source: r.source, heading: '', lang: r.lang, score: r.score, text: '' }));
     },

@@ -23,7 +23,7 @@ const { values: opts } = parseArgs({
     corpus: { type: 'string', default: '/work/shared/corpora/vue-docs' },
     queries: { type: 'string', default: new URL('./vue-eval/queries.jsonl', import.meta.url).pathname },
     only: { type: 'string', default: 'grep,minisearch,lexical,vector,hybrid' },
-    'xling-filter': { type: 'string', default: 'source' }, // source | lang | none
+    'xling-filter': { type: 'string', default: 'lang' }, // lang (chunk language) | source (en/** or zh/**) | none
     store: { type: 'string' }, // reuse an already ingested store (skips the ingest)
     'no-write': { type: 'boolean', default: false },
     misses: { type: 'boolean', default: false },
