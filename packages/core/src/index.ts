@@ -46,6 +46,8 @@ export type { Hit, RetrieveOutput } from './store/types.js';
 export { openStore, defaultStoreDir, LoomStore } from './store/index.js';
 export type { SearchOptions, SearchMode, StoreInfo, CheckReport, OpenStoreOptions, DocumentStore, StoreEmbedder } from './store/index.js';
 export { parseFilterFlags } from './store/filter.js';
+export { LoomVectorStore } from './store/langchain.js';
+export type { LoomFilter } from './store/langchain.js';
 export { ingest } from './ingest/index.js';
 export type { IngestOptions, IngestSummary, IngestProgress } from './ingest/index.js';
 // text/ and embeddings/ (text helper)

@@ -17,9 +17,21 @@ export function defaultStoreDir(flag?: string, env: Record<string, string | unde
 }
 
 async function resolveEmbedder(spec: string, env?: Record<string, string | undefined>): Promise<StoreEmbedder> {
+  if (spec.startsWith('langchain:')) {
+    throw new LoomError('STORE_EMBEDDER_MISMATCH', `this store was written through LangChain with embeddings ${spec.slice(10)}, which the CLI cannot create`, {
+      hint: 'open it with LoomVectorStore.open(dir, embeddings) in code, or ingest into a store with --embedder local|openai:MODEL',
+    });
+  }
   const { createEmbedder } = await import('../embeddings/index.js');
   const handle = await createEmbedder(spec, env);
   return handle;
+}
+
+/** The spec that recreates an embedder from its id, where the CLI can ('local:hash-v1:384' -> 'local:384'). */
+function specOf(id: string): string {
+  const local = /^local:hash-v\d+:(\d+)$/.exec(id);
+  if (local) return `local:${local[1]}`;
+  return /^(openai|transformers):/.test(id) ? id.replace(/:\d+$/, '') : id.startsWith('langchain:') ? id : `langchain:${id}`;
 }
 
 /**
@@ -52,7 +64,7 @@ export async function openStore(dir: string, options: OpenStoreOptions & { embed
     if (!options.readonly && !db.getSetting('hnsw')) db.setSetting('hnsw', hnsw);
     if (!options.readonly && options.hnsw) db.setSetting('hnsw', hnsw);
     // a re-embed switches dimensions: the index follows the stored vectors, which follow the new embedder
-    const store = new LoomStore(root, db, embedder, options.embeddings ? stored?.spec ?? embedder.id : spec, hnsw, options.readonly ?? false);
+    const store = new LoomStore(root, db, embedder, options.embeddings ? stored?.spec ?? specOf(embedder.id) : spec, hnsw, options.readonly ?? false);
     store.reembedPending = (stored !== undefined && stored.id !== embedder.id) || db.getSetting('reembed') !== undefined;
     if (!store.reembedPending || options.readonly) store.openIndex(options.onProgress);
     else store.index.rebuild(options.onProgress); // in memory only: searches work meanwhile

@@ -92,7 +92,7 @@ export class LoomStore implements DocumentStore {
    * Runs `fn` holding the writer lock, with the index caught up first and written at the end
    * (and during, via `maybeSave`). Remembers the embedder on the store's first write.
    */
-  async write<T>(what: string, fn: () => Promise<T>, options: { waitMs?: number; lock?: StoreLock } = {}): Promise<T> {
+  async write<T>(what: string, fn: () => Promise<T>, options: { waitMs?: number; lock?: StoreLock; save?: boolean } = {}): Promise<T> {
     this.assertOpen();
     if (this.readonly) throw new LoomError('STORE_IO', `store ${this.dir} was opened read-only`);
     const lock: StoreLock = options.lock ?? (await acquireLock(this.dir, what, options.waitMs));
@@ -104,7 +104,7 @@ export class LoomStore implements DocumentStore {
       try {
         // also after a failure or an abort: everything committed so far is kept and indexed
         this.index.sync();
-        if (this.index.unsaved > 0) this.index.save();
+        if (this.index.unsaved > 0 && options.save !== false) this.index.save();
       } finally {
         if (!options.lock) lock.release();
       }

@@ -1,0 +1,101 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Document } from '@langchain/core/documents';
+import { index } from '@langchain/core/indexing';
+import { InMemoryRecordManager } from '@langchain/community/indexes/memory';
+import { LoomVectorStore } from './langchain.js';
+import { LocalEmbeddings } from '../embeddings/index.js';
+import { ingest } from '../ingest/index.js';
+import { openStore } from './index.js';
+
+/**
+ * LangChain's InMemoryRecordManager stamps records with Date.now() and cleans up those stamped
+ * <= the run's start: with a store this fast, two runs inside one millisecond would delete what
+ * the second run just skipped. A strictly increasing clock keeps the test about the store.
+ */
+class MonotonicRecordManager extends InMemoryRecordManager {
+  private t = Date.now();
+  async getTime(): Promise<number> {
+    return ++this.t;
+  }
+}
+
+let dir: string;
+beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'loom-lc-')); });
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const embeddings = new LocalEmbeddings({ dimensions: 128 });
+const docs = [
+  new Document({ pageContent: 'Workers retry a failed job with exponential backoff.', metadata: { source: 'guide/retries.md', tags: ['errors'] } }),
+  new Document({ pageContent: 'Schedule recurring jobs with a cron expression.', metadata: { source: 'guide/cron.md' } }),
+  new Document({ pageContent: '限流器使用令牌桶算法控制任务速率。', metadata: { source: 'zh/rate-limit.md' } }),
+];
+
+describe('LoomVectorStore', () => {
+  it('adds with ids (upsert), searches with filters, MMR and as a retriever, deletes', async () => {
+    const vs = await LoomVectorStore.open(dir, embeddings);
+    expect(await vs.addDocuments(docs, { ids: ['a', 'b', 'c'] })).toEqual(['a', 'b', 'c']);
+    const [[top, score]] = await vs.similaritySearchWithScore('retry failed job backoff', 1);
+    expect(top).toMatchObject({ id: 'a', pageContent: docs[0].pageContent, metadata: { source: 'guide/retries.md', lang: 'en' } });
+    expect(score).toBeGreaterThan(0.3);
+    expect((await vs.similaritySearch('jobs', 3, { lang: 'zh' })).map((d) => d.id)).toEqual(['c']);
+    expect((await vs.similaritySearch('jobs', 3, { source: 'guide/**' })).map((d) => d.id).sort()).toEqual(['a', 'b']);
+    expect((await vs.similaritySearch('jobs', 3, { tag: 'errors' })).map((d) => d.id)).toEqual(['a']);
+
+    // same id again: replaced, not duplicated
+    await vs.addDocuments([new Document({ pageContent: 'Cron schedules run in UTC unless a timezone is set.', metadata: { source: 'guide/cron.md' } })], { ids: ['b'] });
+    expect(vs.store.info().chunks).toBe(3);
+    expect((await vs.similaritySearch('timezone UTC', 1))[0]).toMatchObject({ id: 'b', pageContent: expect.stringContaining('UTC') });
+
+    const mmr = await vs.maxMarginalRelevanceSearch('jobs', { k: 2, fetchK: 3 });
+    expect(mmr).toHaveLength(2);
+    const viaRetriever = await vs.asRetriever({ k: 1, filter: { source: 'zh/**' } }).invoke('令牌桶');
+    expect(viaRetriever[0].id).toBe('c');
+
+    await vs.delete({ ids: ['a'] });
+    expect(vs.store.info().sources).toBe(2);
+    expect((await vs.similaritySearch('retry backoff', 3)).map((d) => d.id)).not.toContain('a');
+    await vs.close();
+
+    // what LangChain wrote is a normal store: loom's hybrid search and check see it
+    const store = await openStore(dir);
+    expect(store.check().ok).toBe(true);
+    expect((await store.search('令牌桶', { k: 1 }))[0]).toMatchObject({ id: 'c', source: 'zh/rate-limit.md', lang: 'zh' });
+    store.close();
+  });
+
+  it('syncs documents with LangChain index() and a record manager: add, change, delete', async () => {
+    const vs = await LoomVectorStore.open(dir, embeddings);
+    const recordManager = new MonotonicRecordManager();
+    await recordManager.createSchema();
+    const run = (documents: Document[]) => index({ docsSource: documents, recordManager, vectorStore: vs, options: { cleanup: 'full' } });
+
+    expect(await run(docs)).toMatchObject({ numAdded: 3, numDeleted: 0, numSkipped: 0 });
+    expect(await run(docs)).toMatchObject({ numAdded: 0, numDeleted: 0, numSkipped: 3 });
+    const changed = [docs[0], new Document({ pageContent: 'Cron jobs can be paused and resumed.', metadata: { source: 'guide/cron.md' } }), docs[2]];
+    expect(await run(changed)).toMatchObject({ numAdded: 1, numDeleted: 1, numSkipped: 2 });
+    expect(await run([docs[0]])).toMatchObject({ numDeleted: 2 });
+    expect(vs.store.info()).toMatchObject({ sources: 1, chunks: 1 });
+    expect((await vs.similaritySearch('anything', 5)).map((d) => d.pageContent)).toEqual([docs[0].pageContent]);
+    expect(vs.store.check().ok).toBe(true);
+    await vs.close();
+  });
+
+  it('opens a store built by loom ingest with the same local embeddings', async () => {
+    await ingest({ paths: [fileURLToPath(new URL('../../test/fixtures/docs/en', import.meta.url))], store: dir });
+    const vs = await LoomVectorStore.open(dir, new LocalEmbeddings());
+    const [doc] = await vs.similaritySearch('graceful shutdown of a worker', 1);
+    expect(doc.metadata).toMatchObject({ source: 'api/worker.md', heading: 'Worker API > Graceful shutdown' });
+    await vs.close();
+    await expect(LoomVectorStore.open(dir, new LocalEmbeddings({ dimensions: 64 }))).rejects.toMatchObject({ code: 'STORE_EMBEDDER_MISMATCH' });
+  });
+
+  it('fromTexts creates a store', async () => {
+    const vs = await LoomVectorStore.fromTexts(['alpha beta', 'gamma delta'], [{ source: 'x' }, { source: 'y' }], embeddings, { dir });
+    expect((await vs.similaritySearch('gamma', 1))[0].metadata.source).toBe('y');
+    await vs.close();
+  });
+});

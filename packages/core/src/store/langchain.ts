@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { VectorStore, type MaxMarginalRelevanceSearchOptions } from '@langchain/core/vectorstores';
+import type { EmbeddingsInterface } from '@langchain/core/embeddings';
+import { Document, type DocumentInterface } from '@langchain/core/documents';
+import { detectLanguage } from '../text/lang.js';
+import { openStore } from './index.js';
+import type { LoomStore, StoreEmbedder } from './store.js';
+import type { ChunkRecord, SourceRecord } from './backend.js';
+import { compileFilter } from './filter.js';
+import { mmrSelect } from './fusion.js';
+import { embeddingInput, ftsFields, inputHash } from './records.js';
+import { toHit } from './search.js';
+import { normalize } from './vectors.js';
+import type { Hit, SearchOptions } from './types.js';
+
+/** `source` glob, `lang`, `tag`, or any metadata key = value (the same filters as `loom search --filter`). */
+export type LoomFilter = Record<string, string>;
+
+function embedderOf(embeddings: EmbeddingsInterface): StoreEmbedder & { probe?: boolean } {
+  const e = embeddings as EmbeddingsInterface & { id?: unknown; dimensions?: unknown; model?: unknown; modelName?: unknown };
+  const model = typeof e.model === 'string' ? e.model : typeof e.modelName === 'string' ? e.modelName : '';
+  const id = typeof e.id === 'string' ? e.id : `langchain:${embeddings.constructor.name}${model ? `:${model}` : ''}`;
+  return {
+    id,
+    dimensions: typeof e.dimensions === 'number' ? e.dimensions : 0,
+    embedMany: async (texts) => (await embeddings.embedDocuments(texts)).map((v) => Float32Array.from(v)),
+    embedQuery: async (text) => Float32Array.from(await embeddings.embedQuery(text)),
+  };
+}
+
+/**
+ * A promptloom store as a LangChain VectorStore: documents added with ids are upserted (one
+ * chunk each, searchable by `loom search` too), `delete({ids})` removes them, and searches use
+ * the store's HNSW index with its ef and filter plans. Works with LangChain's `index()` API.
+ */
+export class LoomVectorStore extends VectorStore {
+  declare FilterType: LoomFilter;
+  readonly store: LoomStore;
+
+  constructor(embeddings: EmbeddingsInterface, args: { store: LoomStore }) {
+    super(embeddings, args);
+    this.store = args.store;
+  }
+
+  _vectorstoreType(): string {
+    return 'promptloom';
+  }
+
+  /** Opens (creating when missing) a store directory for these embeddings. */
+  static async open(dir: string, embeddings: EmbeddingsInterface): Promise<LoomVectorStore> {
+    const embedder = embedderOf(embeddings);
+    if (!embedder.dimensions) embedder.dimensions = (await embeddings.embedQuery('dimension probe')).length;
+    const store = await openStore(dir, { create: true, embeddings: embedder });
+    return new LoomVectorStore(embeddings, { store });
+  }
+
+  static async fromTexts(texts: string[], metadatas: object[] | object, embeddings: EmbeddingsInterface, args: { dir: string }): Promise<LoomVectorStore> {
+    const docs = texts.map((pageContent, i) => new Document({ pageContent, metadata: Array.isArray(metadatas) ? metadatas[i] ?? {} : metadatas }));
+    return LoomVectorStore.fromDocuments(docs, embeddings, args);
+  }
+
+  static async fromDocuments(docs: DocumentInterface[], embeddings: EmbeddingsInterface, args: { dir: string }): Promise<LoomVectorStore> {
+    const vs = await LoomVectorStore.open(args.dir, embeddings);
+    await vs.addDocuments(docs);
+    return vs;
+  }
+
+  async addDocuments(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
+    const inputs = documents.map((d) => embeddingInput(meta(d).title, meta(d).heading, d.pageContent));
+    // documents whose text is already stored keep their vector: re-indexing costs no embedding
+    const known = this.store.backend.vectorsByTextHash(inputs.map(inputHash));
+    const todo = inputs.map((input, i) => [input, i] as const).filter(([input]) => !known.has(inputHash(input)));
+    const fresh = todo.length > 0 ? await this.embeddings.embedDocuments(todo.map(([input]) => input)) : [];
+    const vectors: (number[] | Buffer)[] = inputs.map((input) => known.get(inputHash(input))!);
+    todo.forEach(([, i], j) => { vectors[i] = fresh[j]; });
+    return this.write(vectors, documents, inputs, options?.ids);
+  }
+
+  async addVectors(vectors: number[][], documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
+    const inputs = documents.map((d) => embeddingInput(meta(d).title, meta(d).heading, d.pageContent));
+    return this.write(vectors, documents, inputs, options?.ids);
+  }
+
+  private async write(vectors: (number[] | Buffer)[], documents: DocumentInterface[], inputs: string[], ids?: string[]): Promise<string[]> {
+    const keys = documents.map((d, i) => ids?.[i] ?? d.id ?? randomUUID());
+    const records: [SourceRecord, ChunkRecord][] = [];
+    for (let i = 0; i < documents.length; i++) records.push(await this.record(documents[i], keys[i], inputs[i], vectors[i]));
+    // many small writes: the index file is written on close or once enough changes piled up
+    await this.store.write('LoomVectorStore', async () => {
+      for (const [source, chunk] of records) this.store.backend.upsert(source, [chunk]);
+      this.store.maybeSave();
+    }, { save: false });
+    return keys;
+  }
+
+  private async record(doc: DocumentInterface, id: string, input: string, vector: number[] | Buffer): Promise<[SourceRecord, ChunkRecord]> {
+    const m = meta(doc);
+    const lang = typeof m.lang === 'string' ? m.lang : await detectLanguage(doc.pageContent);
+    const tags = Array.isArray(m.tags) ? m.tags.map(String) : [];
+    const source: SourceRecord = {
+      file: '', path: `lc:${id}`, name: typeof m.source === 'string' ? m.source : id, hash: inputHash(`${input}\u0000${JSON.stringify(m)}`),
+      size: doc.pageContent.length, mtimeMs: Date.now(), lang, title: m.title, meta: JSON.parse(JSON.stringify(m)), tags,
+    };
+    const chunk: ChunkRecord = {
+      uid: id, ord: 0, heading: m.heading ?? '', text: doc.pageContent, start: 0, end: doc.pageContent.length, lang,
+      textHash: inputHash(input), vector: Buffer.isBuffer(vector) ? vector : normalize(vector), fts: ftsFields(m.title, m.heading ?? '', doc.pageContent),
+    };
+    return [source, chunk];
+  }
+
+  async delete(params?: { ids?: string[] }): Promise<void> {
+    const ids = params?.ids ?? [];
+    if (ids.length === 0) return;
+    await this.store.write('LoomVectorStore.delete', async () => { this.store.backend.deleteChunks(ids); }, { save: false });
+  }
+
+  async similaritySearchVectorWithScore(query: number[], k: number, filter?: LoomFilter): Promise<[DocumentInterface, number][]> {
+    const scored = this.store.backend.vectorSearch(normalize(query), k, compileFilter(filter));
+    const rows = new Map(this.store.backend.getChunks(scored.map((s) => s.id)).map((r) => [r.id, r]));
+    return scored.filter((s) => rows.has(s.id)).map((s) => [toDocument(toHit(rows.get(s.id)!, s.score)), s.score]);
+  }
+
+  async maxMarginalRelevanceSearch(query: string, options: MaxMarginalRelevanceSearchOptions<LoomFilter>): Promise<DocumentInterface[]> {
+    const q = normalize(await this.embeddings.embedQuery(query));
+    const pool = this.store.backend.vectorSearch(q, options.fetchK ?? 20, compileFilter(options.filter));
+    const picked = mmrSelect(pool, this.store.backend.vectors(pool.map((p) => p.id)), options.k, options.lambda ?? 0.5);
+    const rows = new Map(this.store.backend.getChunks(picked.map((p) => p.id)).map((r) => [r.id, r]));
+    return picked.filter((p) => rows.has(p.id)).map((p) => toDocument(toHit(rows.get(p.id)!, p.score)));
+  }
+
+  /** The store's own hybrid (vector + full-text) search, as `loom search` runs it. */
+  search(query: string, options?: SearchOptions): Promise<Hit[]> {
+    return this.store.search(query, options);
+  }
+
+  /** Writes the index file if changes are pending, and closes the store. */
+  async close(): Promise<void> {
+    if (this.store.index.unsaved > 0) await this.store.write('LoomVectorStore.close', async () => {});
+    this.store.close();
+  }
+}
+
+interface DocMeta { title?: string; heading?: string; source?: unknown; lang?: unknown; tags?: unknown; [key: string]: unknown }
+
+function meta(doc: DocumentInterface): DocMeta {
+  return (doc.metadata ?? {}) as DocMeta;
+}
+
+function toDocument(hit: Hit): Document {
+  const metadata = { ...(hit.metadata ?? {}), source: hit.source, heading: hit.heading, lang: hit.lang, score: hit.score };
+  return new Document({ pageContent: hit.text, metadata, id: hit.id });
+}
