@@ -81,7 +81,9 @@ function tokenizePiece(piece: string, out: string[]): void {
   while (lineStart < piece.length) {
     const newline = piece.indexOf('\n', lineStart);
     const lineEnd = newline === -1 ? piece.length : newline + 1;
-    const ascii = !NON_ASCII.test(piece.slice(lineStart, lineEnd));
+    const line = piece.slice(lineStart, lineEnd);
+    // lines without letters or digits (blank, "```") join whichever run they are in
+    const ascii = NON_ASCII.test(line) ? false : /[A-Za-z0-9]/.test(line) ? true : runAscii ?? true;
     if (runAscii !== undefined && ascii !== runAscii) {
       (runAscii ? asciiWords : segmentWords)(piece.slice(runStart, lineStart), out);
       runStart = lineStart;
