@@ -54,19 +54,19 @@ export class LoomVectorStore extends VectorStore {
     return new LoomVectorStore(embeddings, { store });
   }
 
-  static async fromTexts(texts: string[], metadatas: object[] | object, embeddings: EmbeddingsInterface, args: { dir: string }): Promise<LoomVectorStore> {
+  static override async fromTexts(texts: string[], metadatas: object[] | object, embeddings: EmbeddingsInterface, args: { dir: string }): Promise<LoomVectorStore> {
     const docs = texts.map((pageContent, i) => new Document({ pageContent, metadata: Array.isArray(metadatas) ? metadatas[i] ?? {} : metadatas }));
     return LoomVectorStore.fromDocuments(docs, embeddings, args);
   }
 
-  static async fromDocuments(docs: DocumentInterface[], embeddings: EmbeddingsInterface, args: { dir: string }): Promise<LoomVectorStore> {
+  static override async fromDocuments(docs: DocumentInterface[], embeddings: EmbeddingsInterface, args: { dir: string }): Promise<LoomVectorStore> {
     const vs = await LoomVectorStore.open(args.dir, embeddings);
     await vs.addDocuments(docs);
     return vs;
   }
 
   async addDocuments(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
-    const inputs = documents.map((d) => embeddingInput(meta(d).title, meta(d).heading, d.pageContent));
+    const inputs = documents.map((d) => embeddingInput(meta(d).title, meta(d).heading ?? '', d.pageContent));
     // documents whose text is already stored keep their vector: re-indexing costs no embedding
     const known = this.store.backend.vectorsByTextHash(inputs.map(inputHash));
     const todo = inputs.map((input, i) => [input, i] as const).filter(([input]) => !known.has(inputHash(input)));
@@ -77,7 +77,7 @@ export class LoomVectorStore extends VectorStore {
   }
 
   async addVectors(vectors: number[][], documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
-    const inputs = documents.map((d) => embeddingInput(meta(d).title, meta(d).heading, d.pageContent));
+    const inputs = documents.map((d) => embeddingInput(meta(d).title, meta(d).heading ?? '', d.pageContent));
     return this.write(vectors, documents, inputs, options?.ids);
   }
 
@@ -108,7 +108,7 @@ export class LoomVectorStore extends VectorStore {
     return [source, chunk];
   }
 
-  async delete(params?: { ids?: string[] }): Promise<void> {
+  override async delete(params?: { ids?: string[] }): Promise<void> {
     const ids = params?.ids ?? [];
     if (ids.length === 0) return;
     await this.store.write('LoomVectorStore.delete', async () => { this.store.backend.deleteChunks(ids); }, { save: false });
@@ -120,7 +120,7 @@ export class LoomVectorStore extends VectorStore {
     return scored.filter((s) => rows.has(s.id)).map((s) => [toDocument(toHit(rows.get(s.id)!, s.score)), s.score]);
   }
 
-  async maxMarginalRelevanceSearch(query: string, options: MaxMarginalRelevanceSearchOptions<LoomFilter>): Promise<DocumentInterface[]> {
+  override async maxMarginalRelevanceSearch(query: string, options: MaxMarginalRelevanceSearchOptions<LoomFilter>): Promise<DocumentInterface[]> {
     const q = normalize(await this.embeddings.embedQuery(query));
     const pool = this.store.backend.vectorSearch(q, options.fetchK ?? 20, compileFilter(options.filter));
     const picked = mmrSelect(pool, this.store.backend.vectors(pool.map((p) => p.id)), options.k, options.lambda ?? 0.5);
