@@ -5,7 +5,7 @@
  */
 
 // words whose trailing period does not end a sentence (lower-cased, without the final '.')
-const ABBREVIATIONS = new Set(['e.g', 'i.e', 'vs', 'cf', 'etc.al', 'al', 'mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'fig', 'no', 'approx', 'incl', 'resp', 'jr', 'sr', 'a.k.a', 'viz']);
+const ABBREVIATIONS = new Set(['e.g', 'i.e', 'vs', 'cf', 'al', 'mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'fig', 'no', 'approx', 'incl', 'resp', 'jr', 'sr', 'a.k.a', 'viz']);
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
 const LIST_ITEM = /^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+/;
 const TABLE_ROW = /^ {0,3}\|/;
