@@ -9,9 +9,9 @@
  * milliseconds. Nothing is downloaded. If the cache cannot be written, the derived data lives
  * in memory for the process. Figures are in docs/text.md.
  */
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isStopword } from './segment.js';
 
@@ -130,6 +130,14 @@ function writeAtomically(file: string, text: string): void {
   renameSync(temp, file);
 }
 
+/** Removes cache files of older formats or package versions, so upgrades do not pile up 6 MB each. */
+function removeStale(keep: string[]): void {
+  const names = new Set(keep.map((f) => basename(f)));
+  for (const name of readdirSync(cacheDir())) {
+    if (/^cedict-.*\.tsv$/.test(name) && !names.has(name)) unlinkSync(join(cacheDir(), name));
+  }
+}
+
 /** The dictionary in one direction, from the cache file, else derived from the package (and cached). */
 export function loadDirection(direction: Direction): CompactMap {
   const known = loaded[direction];
@@ -145,13 +153,13 @@ export function loadDirection(direction: Direction): CompactMap {
     // no cache yet (or unreadable): derive below
   }
   const derived = derive();
-  for (const d of ['zh', 'en'] as const) {
-    if (!file) break;
+  if (file) {
     try {
       mkdirSync(cacheDir(), { recursive: true });
-      writeAtomically(cacheFile(d), derived[d]);
+      for (const d of ['zh', 'en'] as const) writeAtomically(cacheFile(d), derived[d]);
+      removeStale([cacheFile('zh'), cacheFile('en')]);
     } catch {
-      break; // a read-only home: keep the derived data in memory only
+      // a read-only home: keep the derived data in memory only
     }
   }
   const ms = performance.now() - started;

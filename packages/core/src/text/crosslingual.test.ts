@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ let cache: string;
 const saved = process.env.LOOM_CACHE_DIR;
 beforeAll(() => {
   cache = mkdtempSync(join(tmpdir(), 'loom-cedict-'));
+  writeFileSync(join(cache, 'cedict-v0-1-2-zh.tsv'), 'stale\tformat\n'); // an older version's file
   process.env.LOOM_CACHE_DIR = cache;
   resetDictionary();
 });
@@ -47,8 +48,10 @@ describe('expandQuery', () => {
     expect(expandQuery('').terms).toEqual([]);
   });
 
-  it('wrote a compact cache, and a fresh load reads it instead of the package', () => {
-    expect(readdirSync(cache).filter((f) => f.endsWith('.tsv'))).toHaveLength(2);
+  it('wrote a compact cache (removing stale versions), and a fresh load reads it instead of the package', () => {
+    const files = readdirSync(cache).filter((f) => f.endsWith('.tsv'));
+    expect(files).toHaveLength(2);
+    expect(files).not.toContain('cedict-v0-1-2-zh.tsv');
     resetDictionary();
     loadDirection('zh');
     const info = dictionaryLoadInfo();
