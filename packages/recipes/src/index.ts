@@ -1,5 +1,3 @@
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-
-/** Folder holding the shipped recipe YAML files. */
-export const RECIPES_DIR: string = join(dirname(fileURLToPath(import.meta.url)), '..', 'recipes');
+// @promptloom/recipes: shared, tested pipeline files (recipes/*.yaml) and how to find them.
+export { RECIPES_DIR, recipeSearchPath, recipeDirs, userRecipesDir, findRecipe, listRecipes, recipeRefResolver, describeFile } from './lookup.js';
+export type { RecipeDir, RecipeInfo, RecipeWhere, LookupOptions } from './lookup.js';

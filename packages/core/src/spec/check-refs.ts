@@ -182,7 +182,8 @@ class RefChecker {
     if (isList && ref.length > 2) {
       const seg = ref[2];
       if (seg === 'size') return;
-      if (typeof seg !== 'number' && !LIST_ACCESSORS.has(String(seg))) {
+      // a computed index (steps.pages[forloop.index0]) comes from Liquid as a nested path
+      if (typeof seg !== 'number' && !Array.isArray(seg) && !LIST_ACCESSORS.has(String(seg))) {
         this.ctx.report('unknown-output', `${scope.where}: steps.${target.id} is a list (its step has foreach), so it has no field "${seg}"`, path, {
           hint: `take one item (steps.${target.id}[0].${seg}) or all of them ({{ steps.${target.id} | map: "${seg}" }})`,
         });
@@ -190,7 +191,7 @@ class RefChecker {
       }
       fieldAt = 3;
     }
-    if (ref.length <= fieldAt || !target.kind) return;
+    if (ref.length <= fieldAt || !target.kind || Array.isArray(ref[fieldAt])) return;
     const outputs = kindInfo(target.kind)?.outputs ?? [];
     const field = String(ref[fieldAt]);
     if (outputs.length === 0 || outputs.includes('*') || outputs.includes(field)) return;
