@@ -74,6 +74,22 @@ describe('eval regression on examples/eval (offline)', () => {
     expect(pass.code, pass.stderr).toBe(0);
   });
 
+  it('scores the offline answers of the ask recipe: refusals and expected phrases do not regress', () => {
+    const r = loom('eval', 'answers', '--cases', join(evalDir, 'questions.jsonl'), '--store', store, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { pipeline: string; rows: { expect: string; status: string }[]; overall: Record<string, number | null> };
+    expect(report.pipeline).toBe('ask');
+    expect(report.rows.filter((x) => x.expect === 'refuse').length).toBeGreaterThanOrEqual(5);
+    expect(report.overall.failed).toBe(0);
+    expect(report.overall.tokensPerCase).toBe(0); // offline: no model, no tokens
+    const recorded = baseline.answers;
+    expect(recorded, 'examples/eval/baseline.json has no answer figures: run node bench/eval-examples.mjs').not.toBeNull();
+    for (const key of ['refusalAccuracy', 'phraseRecall', 'citationPrecision'] as const) {
+      const now = report.overall[key] ?? 0;
+      expect(now, `${key} ${now.toFixed(3)} (recorded ${recorded![key]})`).toBeGreaterThanOrEqual((recorded![key] ?? 0) - baseline.margin);
+    }
+  });
+
   it('names the file and line of a bad question', async () => {
     const { writeFile } = await import('node:fs/promises');
     const bad = join(tmp, 'bad.jsonl');
