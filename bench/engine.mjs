@@ -105,6 +105,8 @@ const bin = join(root, 'packages/cli/dist/bin.js');
 const sample = 'examples/library/release-note.yaml';
 const cold = [
   ['node -e 0', coldStart(['-e', '0'])],
+  ['import @promptloom/core (no command)', coldStart(['--input-type=module', '-e', `await import(${JSON.stringify(join(root, 'packages/core/dist/index.js'))})`])],
+  ['import @langchain/core/runnables alone', coldStart(['--input-type=module', '-e', `await import(${JSON.stringify(join(root, 'packages/core/node_modules/@langchain/core/dist/runnables/index.js'))})`])],
   ['loom --help', coldStart([bin, '--help'])],
   [`loom validate ${sample}`, coldStart([bin, 'validate', sample])],
 ];
@@ -134,6 +136,9 @@ const lines = [
   '| command | time |',
   '| --- | ---: |',
   ...cold.map(([label, ms]) => `| \`${label}\` | ${fmt(ms, 0)} ms |`),
+  '',
+  'Most of a command\'s start-up is importing `@promptloom/core`: the CLI imports the package index, which loads',
+  'every area (the language, the engine with LangChain\'s runnables for `toRunnable`, providers, text, embeddings, eval).',
   '',
 ];
 const section = lines.join('\n');
