@@ -123,6 +123,14 @@ describe('chunkMarkdown', () => {
     expect(doc2.chunks[0].text).toContain('no closing fence');
   });
 
+  it('recognises fences nested in list items, however indented', () => {
+    const code = '    ```sh\n    # not a heading\n\n    npm run build -- --watch --verbose\n\n    npm run test -- --coverage --reporter dot\n    ```';
+    const src = `# Steps\n\n1. Install:\n\n${code}\n\n2. Done.`;
+    const chunks = chunkMarkdown(src, { maxChars: 100, overlapChars: 0 }).chunks;
+    expect(chunks.every((c) => c.heading.join() === 'Steps')).toBe(true);
+    expect(chunks.map((c) => c.text)).toEqual(['1. Install:', code, '2. Done.']);
+  });
+
   it('ignores broken front matter instead of failing', () => {
     expect(chunkMarkdown('---\n: [broken\n---\n# T\n\nBody').frontMatter).toEqual({});
   });

@@ -92,7 +92,8 @@ const pieceText = (source: string, x: Piece) => (x.kind === 'text' ? compactUrls
 
 function flush(p: Packer): void {
   if (p.pieces.length === 0) return;
-  const text = p.pieces.map((x) => pieceText(p.source, x)).join('\n\n').trim();
+  // keep the first line's indentation: it belongs to an indented code fence or list
+  const text = p.pieces.map((x) => pieceText(p.source, x)).join('\n\n').replace(/^(?:[ \t]*\n)+/, '').trimEnd();
   if (text) p.out.push({ text, heading: p.heading, start: p.pieces[0].start, end: p.pieces[p.pieces.length - 1].end });
   p.pieces = [];
   p.size = 0;

@@ -17,7 +17,7 @@ const MODEL_INPUT_CHARS = 2000;
 // letters of prose (a CJK character counts three) below which a chunk takes its document's language
 const MIN_PROSE_FOR_CHUNK = 30;
 
-const CODE_FENCE = /^ {0,3}(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^ {0,3}\1[`~]*[ \t]*$|(?![\s\S]))/gm;
+const CODE_FENCE = /^[ \t]*(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^[ \t]*\1[`~]*[ \t]*$|(?![\s\S]))/gm;
 const INLINE_CODE = /`[^`\n]*`/g;
 const URL = /\bhttps?:\/\/\S+/g;
 const HTML_TAG = /<\/?[A-Za-z][^>\n]*>/g;

@@ -16,7 +16,8 @@ interface Line {
   end: number; // offset just after the line's text (before its line break)
 }
 
-const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})(.*)$/;
+// any indentation: fences nested in list items are indented by the item's width
+const FENCE_OPEN = /^[ \t]*(`{3,}|~{3,})(.*)$/;
 const HEADING = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
 // raw HTML whose content is not prose: dropped up to its closing tag
 const RAW_HTML_OPEN = /^ {0,3}<(script|style|textarea)(?:[\s>]|$)/i;
@@ -53,7 +54,7 @@ export function cleanHeading(raw: string): string {
 
 /** Index of the line closing the fence opened at `open`, or the last line when it never closes. */
 function fenceEnd(lines: Line[], open: number, marker: string): number {
-  const closing = new RegExp(`^ {0,3}${marker[0] === '`' ? '`' : '~'}{${marker.length},}[ \\t]*$`);
+  const closing = new RegExp(`^[ \\t]*${marker[0] === '`' ? '`' : '~'}{${marker.length},}[ \\t]*$`);
   for (let i = open + 1; i < lines.length; i++) if (closing.test(lines[i].text)) return i;
   return lines.length - 1;
 }

@@ -6,7 +6,7 @@
 
 // words whose trailing period does not end a sentence (lower-cased, without the final '.')
 const ABBREVIATIONS = new Set(['e.g', 'i.e', 'vs', 'cf', 'al', 'mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'fig', 'no', 'approx', 'incl', 'resp', 'jr', 'sr', 'a.k.a', 'viz']);
-const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const FENCE = /^[ \t]*(`{3,}|~{3,})/;
 const LIST_ITEM = /^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+/;
 const TABLE_ROW = /^ {0,3}\|/;
 const HEADING = /^ {0,3}#{1,6}[ \t]/;
@@ -92,7 +92,7 @@ export function splitSentences(text: string): string[] {
     if (fence) {
       flushParagraph(paragraph, out);
       let close = i + 1;
-      const closing = new RegExp(`^ {0,3}${fence[1][0] === '`' ? '`' : '~'}{${fence[1].length},}\\s*$`);
+      const closing = new RegExp(`^[ \\t]*${fence[1][0] === '`' ? '`' : '~'}{${fence[1].length},}\\s*$`);
       while (close < lines.length && !closing.test(lines[close])) close++;
       out.push(lines.slice(i, Math.min(close + 1, lines.length)).join('\n'));
       i = close;
