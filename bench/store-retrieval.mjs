@@ -31,17 +31,18 @@ if (!existsSync(opts.corpus)) {
   process.exit(1);
 }
 
-const BASE = { latinWeight: 0, expansionWeight: 0, protect: 0, crossLingual: 'never' };
+const BASE = { latinWeight: 0, expansionWeight: 0, protect: 0, crossLingual: 'never', noiseWeight: 1 };
+const CROSS = { expansionWeight: 0.3, crossLingual: 'adaptive', noiseWeight: 0.2 };
 const VARIANTS = {
   'plain RRF': BASE,
   'protect 1': { ...BASE, protect: 1 },
   'protect 2': { ...BASE, protect: 2 },
-  'lex 1.5': { ...BASE, lexicalWeight: 1.5 },
-  'lex 1.5 protect 2': { ...BASE, lexicalWeight: 1.5, protect: 2 },
-  'exp .15 always': { ...BASE, expansionWeight: 0.15, crossLingual: 'always' },
-  'exp .5 adaptive': { ...BASE, expansionWeight: 0.5, crossLingual: 'adaptive' },
-  'exp .5 adaptive .8': { ...BASE, expansionWeight: 0.5, crossLingual: 'adaptive', crossShare: 0.8 },
-  'latin+exp .5 adaptive .8': { ...BASE, latinWeight: 0.5, expansionWeight: 0.5, crossLingual: 'adaptive', crossShare: 0.8 },
+  'dictionary (adaptive)': { ...BASE, ...CROSS, noiseWeight: 1 },
+  'dictionary + noise gate': { ...BASE, ...CROSS },
+  'dictionary + gate + latin': { ...BASE, ...CROSS, latinWeight: 0.5 },
+  'dictionary always + gate': { ...BASE, ...CROSS, crossLingual: 'always' },
+  'protect 1 + dictionary + gate': { ...BASE, ...CROSS, protect: 1 },
+  'protect 2 + dictionary + gate': { ...BASE, ...CROSS, protect: 2 },
   'default': {},
 };
 

@@ -56,7 +56,8 @@ export function protectTop<T extends { protectedRank?: number; score: number }>(
     const target = Math.max(2 * p.protectedRank! + 1, floor);
     if (at > target) {
       out.splice(at, 1);
-      out.splice(target, 0, p);
+      // it ties with the hit it displaces, so scores still read best-first
+      out.splice(target, 0, { ...p, score: out[target].score });
       at = target;
     }
     floor = Math.max(floor, at + 1);

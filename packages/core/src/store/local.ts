@@ -60,6 +60,24 @@ export class SqliteHnswBackend implements StoreBackend {
     return out;
   }
 
+  private noise?: number;
+
+  /**
+   * The similarity unrelated chunks reach with this store's embedder: the 99th percentile over
+   * pairs of up to 64 random stored vectors (computed once per open). A vector list whose best
+   * hit is no better than this found nothing, whatever the embedder's scale.
+   */
+  noiseLevel(): number {
+    if (this.noise !== undefined) return this.noise;
+    const ids = this.db.db.prepare('SELECT chunk_id FROM vectors ORDER BY random() LIMIT 64').pluck().all() as number[];
+    const vs = [...this.vectors(ids).values()].filter((v) => v.length === this.dimensions);
+    const sims: number[] = [];
+    for (let i = 0; i < vs.length; i++) for (let j = i + 1; j < vs.length; j++) sims.push(dot(vs[i], vs[j]));
+    sims.sort((a, b) => a - b);
+    this.noise = sims.length >= 10 ? sims[Math.floor(sims.length * 0.99)] : 0;
+    return this.noise;
+  }
+
   lexicalSearch(match: string, k: number, filter?: SqlFilter): Scored[] {
     return this.db.lexical(match, k, this.lexicalWeights, filter);
   }
