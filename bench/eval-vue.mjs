@@ -97,6 +97,8 @@ if (storeModes.length > 0) {
 const GROUPS = ['same-language en', 'same-language zh', 'cross-lingual'];
 const headers = ['system', 'n', 'Recall@5', 'nDCG@10', 'Recall@1', 'Recall@10', 'MRR@10', 'found@5', 'p50 ms'];
 const tables = [];
+const verdicts = [];
+const AIMS = { 'same-language en': { r5: 0.95, ndcg: 0.8 }, 'same-language zh': { r5: 0.95, ndcg: 0.8 }, 'cross-lingual': { r5: 0.7 } };
 for (const group of [...GROUPS, 'all']) {
   const rows = results.map((r) => {
     const picked = r.rows.filter((row) => {
@@ -104,10 +106,16 @@ for (const group of [...GROUPS, 'all']) {
       return group === 'all' ? groupOf(q) !== undefined : groupOf(q) === group;
     });
     const a = aggregate(picked, r.ks);
+    const aim = AIMS[group];
+    if (r.label === 'hybrid' && aim) {
+      const ok = (x, min) => (min === undefined ? '' : `${x.toFixed(3)} ${x >= min ? '≥' : '<'} ${min}`);
+      verdicts.push(`hybrid, ${group}: Recall@5 ${ok(a.recall[5], aim.r5)}${aim.ndcg ? `, nDCG@10 ${ok(a.ndcg[10], aim.ndcg)}` : ''} (found@5 ${a.success[5].toFixed(3)}) — ${a.recall[5] >= aim.r5 && (!aim.ndcg || a.ndcg[10] >= aim.ndcg) ? 'aim met' : 'aim missed'}`);
+    }
     return [r.label, String(a.count), ...[a.recall[5], a.ndcg[10], a.recall[1], a.recall[10], a.mrr[10], a.success[5]].map((x) => x.toFixed(3)), a.latencyP50Ms.toFixed(1)];
   });
   tables.push({ group, table: formatTable(headers, rows, new Set([1, 2, 3, 4, 5, 6, 7, 8])) });
 }
+for (const v of verdicts) console.log(v);
 for (const { group, table } of tables) console.log(`\n${group}\n${table}`);
 for (const n of notes) console.log(n);
 
@@ -116,6 +124,6 @@ if (opts.misses) {
   console.log('\n' + formatMisses(results, 5, 200));
 }
 if (!opts['no-write']) {
-  await writeSection({ tables, notes, queries, groupOf, machine: machine(), filterMode: opts['xling-filter'] });
+  await writeSection({ tables, notes, verdicts, queries, groupOf, machine: machine(), filterMode: opts['xling-filter'] });
   console.log('\nwrote docs/benchmarks.md section "Retrieval quality (issue 7)"');
 }
