@@ -14,7 +14,23 @@ const liquid = new Liquid({
   jsTruthy: false,
   cache: 512,
   outputEscape: undefined,
+  // Pipelines come from shared recipe folders: a template must not read files (the default
+  // file system would let `{% include ".env" %}` send a secret to the model) ...
+  templates: {},
+  // ... nor hang or exhaust memory (`{% for i in (1..100000000) %}`): bounds far above any prompt
+  memoryLimit: 50_000_000,
+  renderLimit: 5_000,
+  parseLimit: 10_000_000,
 });
+
+for (const tag of ['include', 'render', 'layout']) {
+  liquid.registerTag(tag, {
+    parse() {
+      throw new Error(`{% ${tag} %} is not allowed: pipeline templates cannot read files; pass the text as an input or a step output`);
+    },
+    render() {},
+  });
+}
 
 liquid.registerFilter('json', (v: unknown, indent?: number) => JSON.stringify(v, null, indent ?? 0));
 
@@ -54,9 +70,12 @@ export async function renderString(text: string, scope: Scope): Promise<unknown>
     if (expr !== undefined) return await liquid.evalValue(expr, scope);
     return await liquid.parseAndRender(text, scope);
   } catch (error) {
-    throw new LoomError('RUN_STEP_FAILED', `template error in "${text}": ${(error as Error).message.split('\n')[0]}`, {
+    const message = (error as Error).message.split('\n')[0];
+    throw new LoomError('RUN_STEP_FAILED', `template error in "${text}": ${message}`, {
       cause: error,
-      hint: 'check the names used in {{ }}: inputs.<name>, steps.<id>.<field>, or the foreach variable',
+      hint: / limit exceeded/.test(message)
+        ? 'the template does too much work (a loop over a huge range or a huge value); templates format prompts, they do not compute'
+        : 'check the names used in {{ }}: inputs.<name>, steps.<id>.<field>, or the foreach variable',
     });
   }
 }

@@ -10,6 +10,7 @@ const YAML_HINTS: Record<string, string> = {
   BLOCK_AS_IMPLICIT_KEY: 'check the indentation and the colons on the lines above',
   UNEXPECTED_TOKEN: 'check the quoting: values with ": " or starting with { [ * & ! | > need quotes',
   TAG_RESOLVE_FAILED: 'pipelines use plain YAML; remove the !tag',
+  RESOURCE_EXHAUSTION: 'a pipeline needs only a few levels of nesting; flatten this value or keep the data in a separate file',
 };
 
 /** The yaml library's own errors and warnings as diagnostics, at the positions it reports. */
@@ -29,6 +30,9 @@ export function yamlDiagnostics(doc: Document.Parsed, lc: LineCounter): Diagnost
           range = [open.range[0], open.range[0] + 1];
           message = `this quoted string is never closed (${e.code})`;
         }
+      } else if (e.code === 'RESOURCE_EXHAUSTION') {
+        // the library reports the stack overflow it caught; say what it means for the file
+        message = `the YAML is nested too deeply to read (${e.code})`;
       } else if (e.code === 'DUPLICATE_KEY') {
         message = duplicateKeyMessage(doc, lc, e.pos[0]) ?? message;
       }
