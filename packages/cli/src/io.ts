@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { LoomError, exitCodeFor, toLoomError } from '@promptloom/core';
+import { LoomError, exitCodeFor, toLoomError } from '@promptloom/core/spec';
 
 /** Streams and environment a command may use; tests pass their own. */
 export interface Io {

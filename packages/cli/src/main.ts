@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { LoomError } from '@promptloom/core';
+import { LoomError } from '@promptloom/core/spec';
 import { type Io, reportError } from './io.js';
 import { COMMANDS } from './commands/index.js';
 import { VERSION } from './version.js';

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { formatDiagnostics, validatePipeline } from '@promptloom/core';
-import type { Diagnostic, PipelineRefResolver } from '@promptloom/core';
-import { RECIPES_DIR } from '@promptloom/recipes';
+import { formatDiagnostics, validatePipeline } from '@promptloom/core/spec';
+import type { Diagnostic, PipelineRefResolver } from '@promptloom/core/spec';
+import { recipeRefResolver, recipeSearchPath } from '@promptloom/recipes';
 import { type Io, writeJson } from '../io.js';
 import type { RegisterCommand } from './types.js';
 
@@ -14,11 +12,8 @@ interface FileResult {
   source: string;
 }
 
-/** `use: <name>` resolves to a shipped recipe, so include cycles through recipes are found too. */
-const resolveRecipe: PipelineRefResolver = (ref) => {
-  const file = join(RECIPES_DIR, `${ref}.yaml`);
-  return /^[a-z0-9-]+$/.test(ref) && existsSync(file) ? file : undefined;
-};
+/** `use: <name>` resolves to a recipe (./recipes, the user folder, the package), so include cycles through recipes are found too. */
+const resolveRecipe = (io: Io): PipelineRefResolver => recipeRefResolver(recipeSearchPath({ cwd: io.cwd, env: io.env }));
 
 async function checkFile(file: string, io: Io): Promise<FileResult> {
   if (!/\.ya?ml$/i.test(file)) {
@@ -31,7 +26,7 @@ async function checkFile(file: string, io: Io): Promise<FileResult> {
     }];
     return { file, ok: false, diagnostics, source: '' };
   }
-  const r = await validatePipeline(file, { baseDir: io.cwd, resolvePipelineRef: resolveRecipe });
+  const r = await validatePipeline(file, { baseDir: io.cwd, resolvePipelineRef: resolveRecipe(io) });
   return { file, ok: r.pipeline !== undefined, steps: r.pipeline?.spec.steps.length, diagnostics: r.diagnostics, source: r.source };
 }
 
