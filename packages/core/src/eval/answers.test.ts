@@ -65,14 +65,19 @@ describe('evaluateAnswers, offline (extractive answers through the real engine)'
     expect(formatAnswerReport(report)).toMatch(/overall\s+3\s+0\s/);
   });
 
-  it('reports a case whose run fails instead of throwing', async () => {
-    // the required `passages` input is missing: the run cannot start
+  it('reports a case whose run fails and goes on with the others', async () => {
+    // the required `passages` input is missing: that run cannot start
     const bad = parseQueriesJsonl('{"id": "b1", "query": "x", "gold": ["a.md"]}', 'bad.jsonl');
-    const report = await evaluateAnswers({ pipeline, cases: bad });
-    expect(report.rows[0].status).toBe('failed');
-    expect(report.rows[0].error).toMatch(/passages/);
+    const report = await evaluateAnswers({ pipeline, cases: [cases[2], ...bad, cases[2]] });
+    expect(report.rows.map((r) => r.status)).toEqual(['ok', 'failed', 'ok']);
+    expect(report.rows[1].error).toMatch(/passages/);
     expect(report.overall.failed).toBe(1);
     expect(formatAnswerReport(report)).toContain('failed:');
+  });
+
+  it('stops at once when the first case fails by a user mistake that every case would repeat', async () => {
+    const bad = parseQueriesJsonl('{"id": "b1", "query": "x", "gold": ["a.md"]}', 'bad.jsonl');
+    await expect(evaluateAnswers({ pipeline, cases: [...bad, cases[2]] })).rejects.toMatchObject({ code: 'INPUT_INVALID' });
   });
 
   it('matches phrases across Markdown emphasis and spacing', () => {

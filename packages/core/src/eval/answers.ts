@@ -1,4 +1,4 @@
-import { LoomError, toLoomError } from '../errors.js';
+import { LoomError, exitCodeFor, toLoomError } from '../errors.js';
 import type { RunOptions, RunResult } from '../engine/types.js';
 import type { LoadedPipeline } from '../spec/types.js';
 import type { EvalQuery } from './cases.js';
@@ -112,7 +112,9 @@ function scoreCase(c: EvalQuery, answer: string, grounded: boolean | null, cited
   };
 }
 
-async function runCase(c: EvalQuery, options: AnswerEvalOptions, inputsFor: (c: EvalQuery) => Record<string, unknown>): Promise<AnswerRow> {
+type CaseResult = AnswerRow & { cause?: LoomError };
+
+async function runCase(c: EvalQuery, options: AnswerEvalOptions, inputsFor: (c: EvalQuery) => Record<string, unknown>): Promise<CaseResult> {
   const expect = c.expect ?? (c.gold.size === 0 ? 'refuse' : 'answer');
   const base = { id: c.id, query: c.query, lang: c.lang, kind: c.kind, expect } as const;
   const t0 = performance.now();
@@ -121,12 +123,14 @@ async function runCase(c: EvalQuery, options: AnswerEvalOptions, inputsFor: (c: 
   try {
     result = await runPipeline(options.pipeline, inputsFor(c), options.runOptions ?? {});
   } catch (error) {
-    return failedRow(base, toLoomError(error).message, performance.now() - t0);
+    const cause = toLoomError(error);
+    return { ...failedRow(base, cause.message, performance.now() - t0), cause };
   }
   const latencyMs = performance.now() - t0;
   if (result.status !== 'ok') {
     const failed = Object.values(result.steps).find((s) => s.status === 'failed');
-    return failedRow(base, failed?.error ? `step ${failed.id}: ${failed.error.message}` : `run ${result.status}`, latencyMs);
+    const row = failedRow(base, failed?.error ? `step ${failed.id}: ${failed.error.message}` : `run ${result.status}`, latencyMs);
+    return { ...row, cause: failed?.error };
   }
   const { answer, grounded, citations } = answerOf(result);
   const cited = citations.map((x) => (typeof x.source === 'string' ? x.source : '')).filter(Boolean);
@@ -183,7 +187,10 @@ export async function evaluateAnswers(options: AnswerEvalOptions): Promise<Answe
   const rows: AnswerRow[] = [];
   for (const c of options.cases) {
     if (options.runOptions?.signal?.aborted) throw new LoomError('RUN_ABORTED', 'evaluation interrupted');
-    rows.push(await runCase(c, options, inputsFor));
+    const { cause, ...row } = await runCase(c, options, inputsFor);
+    // a user mistake on the first case (no store, no key, bad model name) would repeat for every case
+    if (rows.length === 0 && cause && exitCodeFor(cause) === 1) throw cause;
+    rows.push(row);
     options.onProgress?.(rows.length, options.cases.length);
   }
   const groups: Record<string, AnswerAggregate> = {};
