@@ -69,6 +69,10 @@ function checkStep(ctx: CheckContext, raw: Record<string, unknown>, index: numbe
   const common: Record<string, unknown> = {};
   for (const key of STEP_COMMON_KEYS) if (key in raw) common[key] = raw[key];
   checkWithSchema(ctx, stepCommonSchema, common, path, label);
+  // ids become keys of `steps` (steps.<id>): a prototype name there is unreachable or worse
+  if (id && FORBIDDEN_KEYS.has(id)) {
+    ctx.report('invalid-id', `step id "${id}" is reserved`, [...path, 'id'], { hint: 'pick another id, e.g. the step kind plus what it does: fetch_docs' });
+  }
   checkLoopFields(ctx, raw, path, label);
   const kind = checkKind(ctx, raw, path, label);
   if (kind) {
@@ -125,7 +129,7 @@ function checkLoopFields(ctx: CheckContext, raw: Record<string, unknown>, path: 
       hint: 'e.g. foreach: "{{ steps.hits.hits }}"',
     });
   }
-  if (typeof raw.as === 'string' && RESERVED_NAMES.has(raw.as)) {
+  if (typeof raw.as === 'string' && (RESERVED_NAMES.has(raw.as) || FORBIDDEN_KEYS.has(raw.as))) {
     ctx.report('invalid-id', `${label}: "${raw.as}" is reserved and cannot be a loop variable`, [...path, 'as'], {
       hint: 'pick another name, e.g. as: doc',
     });
