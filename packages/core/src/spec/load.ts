@@ -56,7 +56,7 @@ export async function validatePipeline(pathOrText: string, options: LoadOptions 
   const ctx = new CheckContext(doc, lineCounter, value.ok ? value.value : null, src.name);
   ctx.diagnostics.push(...yamlDiags);
   if (!value.ok) {
-    reportAliasBomb(ctx);
+    reportAliasBomb(ctx, value.recursive);
     return result(ctx.diagnostics);
   }
   if (yamlDiags.some((d) => d.severity === 'error' && d.code !== 'duplicate-key')) return result(ctx.diagnostics);
@@ -104,21 +104,41 @@ export async function loadPipeline(pathOrText: string, options: LoadOptions = {}
   });
 }
 
-function toPlain(doc: Document.Parsed): { ok: true; value: unknown } | { ok: false } {
+function toPlain(doc: Document.Parsed): { ok: true; value: unknown } | { ok: false; recursive?: boolean } {
+  let value: unknown;
   try {
-    return { ok: true, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+    value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch {
     return { ok: false };
   }
+  // `&a [*a]` gives a value that contains itself: endless to print, render or send
+  return containsItself(value, new Set()) ? { ok: false, recursive: true } : { ok: true, value };
 }
 
-function reportAliasBomb(ctx: CheckContext): void {
+function containsItself(value: unknown, ancestors: Set<object>): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (ancestors.has(value)) return true;
+  ancestors.add(value);
+  const children = Array.isArray(value) ? value : Object.values(value);
+  const found = children.some((v) => containsItself(v, ancestors));
+  ancestors.delete(value);
+  return found;
+}
+
+function reportAliasBomb(ctx: CheckContext, recursive = false): void {
   let range: [number, number] | undefined;
   visit(ctx.doc, {
     Alias(_, node) {
       if (isAlias(node) && node.range && !range) range = [node.range[0], node.range[1]];
     },
   });
+  if (recursive) {
+    ctx.report('alias-bomb', 'a YAML alias refers to a value that contains it: the file expands without end', [], {
+      range,
+      hint: 'an alias (*name) may only repeat a value defined before and outside it; write the value out',
+    });
+    return;
+  }
   ctx.report('alias-bomb', 'too many YAML aliases: the file expands to a huge document (an "alias bomb")', [], {
     range,
     hint: `a pipeline may expand aliases to at most ${MAX_ALIAS_COUNT} times their size; write the values out`,
