@@ -9,6 +9,9 @@ export const EXACT_SCAN_MIN = 2000;
 export const EXACT_SCAN_SHARE = 0.05;
 export const EXACT_SCAN_MAX = 20000;
 
+/** Memory for cached filter candidates (vectors of repeated selective filters). */
+export const FILTER_CACHE_BYTES = 64 * 1024 * 1024;
+
 export type VectorPlan = 'hnsw' | 'exact' | 'hnsw-postfilter' | 'hnsw-filter';
 
 /**
@@ -61,6 +64,34 @@ export class SqliteHnswBackend implements StoreBackend {
   }
 
   private noise?: number;
+  private readonly cache = new Map<string, Candidates & { generation: number }>();
+  private cacheBytes = 0;
+
+  /**
+   * The vectors a selective filter matches, cached while the store does not change: a pipeline
+   * or a user repeating one filter (a language, a section) pays the SQLite read once.
+   */
+  private candidates(filter: SqlFilter, limit: number): Candidates | null {
+    const key = `${filter.where}\u0000${JSON.stringify(filter.params)}`;
+    const generation = this.db.generation();
+    const hit = this.cache.get(key);
+    if (hit && hit.generation === generation) {
+      this.cache.delete(key);
+      this.cache.set(key, hit); // most recently used last
+      return hit;
+    }
+    const rows = this.db.filteredVectors(filter, limit, this.dimensions);
+    if (!rows) return null;
+    if (hit) { this.cache.delete(key); this.cacheBytes -= hit.matrix.byteLength; }
+    this.cache.set(key, { ...rows, generation });
+    this.cacheBytes += rows.matrix.byteLength;
+    for (const [k, v] of this.cache) {
+      if (this.cacheBytes <= FILTER_CACHE_BYTES || k === key) break;
+      this.cache.delete(k);
+      this.cacheBytes -= v.matrix.byteLength;
+    }
+    return rows;
+  }
 
   /**
    * The similarity unrelated chunks reach with this store's embedder: the 99th percentile over
@@ -95,7 +126,7 @@ export class SqliteHnswBackend implements StoreBackend {
     }
     const total = Math.max(1, this.db.count('vectors'));
     const limit = Math.max(EXACT_SCAN_MIN, Math.min(EXACT_SCAN_MAX, Math.floor(total * EXACT_SCAN_SHARE)));
-    const rows = this.db.filteredVectors(filter, limit);
+    const rows = this.candidates(filter, limit);
     if (rows) {
       this.lastPlan = 'exact';
       return exactTopK(query, rows, k);
@@ -119,8 +150,21 @@ export class SqliteHnswBackend implements StoreBackend {
   }
 }
 
-export function exactTopK(query: Float32Array, rows: { id: number; v: Float32Array }[], k: number): Scored[] {
-  const scored = rows.filter((r) => r.v.length === query.length).map((r) => ({ id: r.id, score: dot(query, r.v) }));
+export interface Candidates {
+  ids: number[];
+  matrix: Float32Array;
+}
+
+/** Exact inner-product top k over packed candidate vectors. */
+export function exactTopK(query: Float32Array, rows: Candidates, k: number): Scored[] {
+  const d = query.length;
+  const scored: Scored[] = new Array(rows.ids.length);
+  for (let r = 0; r < rows.ids.length; r++) {
+    let s = 0;
+    const off = r * d;
+    for (let j = 0; j < d; j++) s += query[j] * rows.matrix[off + j];
+    scored[r] = { id: rows.ids[r], score: s };
+  }
   scored.sort((a, b) => b.score - a.score);
   return scored.slice(0, k);
 }
