@@ -71,12 +71,8 @@ export function formatPlan(plan: ExecutionPlan, pipeline: LoadedPipeline, models
 
 export async function loadForCli(file: string, io: Io): Promise<LoadedPipeline> {
   const core = await import('@promptloom/core');
-  const { RECIPES_DIR } = await import('@promptloom/recipes');
-  const { existsSync } = await import('node:fs');
-  const recipe = (ref: string) => {
-    const path = resolve(RECIPES_DIR, `${ref}.yaml`);
-    return existsSync(path) ? path : undefined;
-  };
+  const { recipeRefResolver, recipeSearchPath } = await import('@promptloom/recipes');
+  const recipe = recipeRefResolver(recipeSearchPath({ cwd: io.cwd, env: io.env }));
   const pipeline = await core.loadPipeline(resolve(io.cwd, file), { resolvePipelineRef: recipe });
   if (pipeline.warnings.length > 0) io.stderr.write(core.formatDiagnostics(pipeline.warnings, pipeline.source, file) + '\n');
   return pipeline;

@@ -1,8 +1,10 @@
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { LoadedPipeline, RunEvent, RunEventListener, RunOptions, RunResult } from '@promptloom/core';
 import { type Io, isInteractive, writeJson } from '../io.js';
+import { collectPairs, readInputs, type InputFlags } from '../inputs.js';
+import { writeOutFile } from '../out-file.js';
 import { createProgress, type Progress } from '../progress.js';
 import { formatPlan, loadForCli, planJson } from './plan.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
@@ -10,9 +12,7 @@ import { interruptSignal, type RegisterCommand } from './types.js';
 // core is imported inside the action only, so registering this command costs nothing at startup
 type Core = typeof import('@promptloom/core');
 
-interface RunFlags {
-  input: string[];
-  inputs?: string;
+export interface RunFlags extends InputFlags {
   json?: boolean;
   events?: string;
   dryRun?: boolean;
@@ -21,50 +21,13 @@ interface RunFlags {
   store?: string;
   cache: boolean;
   stream: boolean;
+  out?: string;
 }
-
-const collectPairs = (value: string, previous: string[]) => [...previous, value];
 
 function parseConcurrency(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError('expected a whole number from 1 to 1024');
   return n;
-}
-
-async function readStdin(io: Io): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of io.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** --inputs FILE|- (a JSON object) overlaid with every --input name=value. */
-async function readInputs(core: Core, flags: RunFlags, io: Io): Promise<Record<string, unknown>> {
-  let inputs: Record<string, unknown> = {};
-  if (flags.inputs) {
-    const where = flags.inputs === '-' ? 'standard input' : flags.inputs;
-    let text: string;
-    try {
-      text = flags.inputs === '-' ? await readStdin(io) : readFileSync(resolve(io.cwd, flags.inputs), 'utf8');
-    } catch (error) {
-      throw new core.LoomError('INPUT_INVALID', `cannot read --inputs ${where}: ${(error as Error).message}`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw new core.LoomError('INPUT_INVALID', `--inputs ${where} is not valid JSON: ${(error as Error).message}`, { hint: 'give a JSON object, e.g. {"question": "..."}' });
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new core.LoomError('INPUT_INVALID', `--inputs ${where} must hold a JSON object of inputs`, { hint: 'e.g. {"question": "..."}' });
-    }
-    inputs = parsed as Record<string, unknown>;
-  }
-  for (const pair of flags.input) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new core.LoomError('USAGE', `--input "${pair}" must be name=value`, { hint: 'e.g. --input question="How do I retry?"' });
-    inputs[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return inputs;
 }
 
 /** --events: one JSON line per event, to stdout or a file (written synchronously, so Ctrl-C loses nothing). */
@@ -125,10 +88,11 @@ export function formatOutputs(outputs: Record<string, unknown>, streamed = ''): 
   }).join('');
 }
 
-async function run(file: string, flags: RunFlags, io: Io): Promise<void> {
+/** `loom run FILE`, also behind `loom recipes run NAME`. */
+export async function run(file: string, flags: RunFlags, io: Io): Promise<void> {
   const core = await import('@promptloom/core');
-  const { RECIPES_DIR } = await import('@promptloom/recipes');
-  const raw = await readInputs(core, flags, io);
+  const { recipeDirs } = await import('@promptloom/recipes');
+  const raw = await readInputs(flags, io);
   const pipeline = await loadForCli(file, io);
   const models = flags.model ? { default: core.parseModelFlag(flags.model) } : undefined;
   const toStdout = flags.events === '-';
@@ -153,7 +117,7 @@ async function run(file: string, flags: RunFlags, io: Io): Promise<void> {
   }
   const options: RunOptions = {
     concurrency: flags.concurrency, signal: interruptSignal(), listeners, models, cache: flags.cache, env: io.env,
-    store: flags.store ? resolve(io.cwd, flags.store) : undefined, recipeDirs: [RECIPES_DIR], dryRun: flags.dryRun,
+    store: flags.store ? resolve(io.cwd, flags.store) : undefined, recipeDirs: recipeDirs({ cwd: io.cwd, env: io.env }), dryRun: flags.dryRun,
     onToken: stream ? (delta) => {
       if (!streamed) progress?.stop();
       streamed += delta;
@@ -171,11 +135,12 @@ async function run(file: string, flags: RunFlags, io: Io): Promise<void> {
   if (streamed) io.stdout.write('\n');
   if (flags.dryRun) return printDryRun(core, pipeline, raw, options, flags, io);
   for (const r of Object.values(result.steps)) for (const w of r.warnings) io.stderr.write(`warning: step "${r.id}": ${w}\n`);
+  const rest = flags.out && result.status === 'ok' ? writeOutFile(result.outputs, flags.out, io) : result.outputs;
   if (flags.json) {
     const text = JSON.stringify(summary(result), null, toStdout ? 0 : 2);
     io.stdout.write(text + '\n');
   } else if (result.status === 'ok') {
-    io.stdout.write(formatOutputs(result.outputs, streamed));
+    io.stdout.write(formatOutputs(rest, flags.out ? '' : streamed));
   }
   reportStatus(core, result);
 }
@@ -208,11 +173,28 @@ function printDryRun(core: typeof import('@promptloom/core'), pipeline: LoadedPi
 }
 
 export const register: RegisterCommand = (program, io) => {
-  program
+  const command = program
     .command('run')
     .description('run a pipeline and print its outputs')
-    .argument('<file>', 'pipeline YAML file')
-    .option('-i, --input <name=value>', 'an input (repeatable); numbers, booleans and JSON lists/objects are converted to the declared type', collectPairs, [])
+    .argument('<file>', 'pipeline YAML file');
+  addRunOptions(command)
+    .addHelpText('after', `
+Exit codes: 0 ok, 1 bad input (file, YAML, inputs, configuration), 2 the run failed or was interrupted.
+
+Examples:
+  loom run pipeline.yaml --input question="How do I retry a failed step?"
+  loom run pipeline.yaml --input text=@article.md --out summary.md
+  loom run pipeline.yaml --inputs inputs.json --json
+  echo '{"question": "向量索引是什么？"}' | loom run pipeline.yaml --inputs -
+  OPENAI_BASE_URL=http://127.0.0.1:11434/v1 loom run pipeline.yaml --model openai:qwen2.5 --input question=...
+  loom run pipeline.yaml --events run.ndjson --concurrency 8`)
+    .action((file: string, flags: RunFlags) => run(file, flags, io));
+};
+
+/** The options of `loom run`, shared with `loom recipes run`. */
+export function addRunOptions(command: Command): Command {
+  return command
+    .option('-i, --input <name=value>', 'an input (repeatable); numbers, booleans and JSON lists/objects are converted to the declared type; name=@file reads a file (.html as text), name=@- standard input, @@ a literal @', collectPairs, [])
     .option('--inputs <file.json|->', 'inputs as a JSON object, from a file or - for standard input (--input wins)')
     .option('--json', 'print {status, outputs, steps, usage} as JSON')
     .option('--events <file|->', 'write run events as JSON lines to a file, or - for standard output')
@@ -222,14 +204,5 @@ export const register: RegisterCommand = (program, io) => {
     .option('--store <dir>', 'document store for retrieve steps when the pipeline names none (default: $LOOM_STORE, else ./.loom)')
     .option('--no-cache', 'bypass the model call cache')
     .option('--no-stream', 'print model output when complete instead of token by token')
-    .addHelpText('after', `
-Exit codes: 0 ok, 1 bad input (file, YAML, inputs, configuration), 2 the run failed or was interrupted.
-
-Examples:
-  loom run pipeline.yaml --input question="How do I retry a failed step?"
-  loom run pipeline.yaml --inputs inputs.json --json
-  echo '{"question": "向量索引是什么？"}' | loom run pipeline.yaml --inputs -
-  OPENAI_BASE_URL=http://127.0.0.1:11434/v1 loom run pipeline.yaml --model openai:qwen2.5 --input question=...
-  loom run pipeline.yaml --events run.ndjson --concurrency 8`)
-    .action((file: string, flags: RunFlags) => run(file, flags, io));
-};
+    .option('--out <file>', 'write the output named "text" (or the only text output) to FILE instead of printing it');
+}
