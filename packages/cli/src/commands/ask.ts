@@ -62,8 +62,7 @@ function tokenPrinter(io: Io, enabled: boolean): { onToken?: (delta: string) => 
 function printAnswer(io: Io, out: AskOutputs, streamed: string): void {
   if (streamed) {
     // the live tokens are the raw model text; the checked answer differs when a citation was removed
-    if (streamed.trim() === out.answer.trim()) io.stdout.write('\n');
-    else io.stdout.write(`\n\n(checked answer)\n${out.answer}\n`);
+    if (streamed.trim() !== out.answer.trim()) io.stdout.write(`\n(checked answer)\n${out.answer}\n`);
   } else {
     io.stdout.write(`${out.answer}\n`);
   }
@@ -96,6 +95,8 @@ async function ask(words: string[], flags: AskFlags, io: Io): Promise<void> {
   const result = await core.runPipeline(pipeline, { question, k: flags.k, ...(flags.lang ? { lang: flags.lang } : {}) }, {
     store, models, cache: flags.cache, onToken: printer.onToken, signal: interruptSignal(), env: io.env, listeners: [ledger.listener],
   });
+  // end the streamed line before any warning goes to the terminal
+  if (printer.printed()) io.stdout.write('\n');
   const out = outputsOf(result);
   for (const record of Object.values(result.steps)) {
     for (const w of record.warnings) {
