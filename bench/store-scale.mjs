@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// A store of many chunks (issue 4, benchmark 4), run by hand after `pnpm build`; run it last:
+//   node bench/store-scale.mjs [--chunks 250000] [--keep DIR]
+// Writes generated Markdown pages (10 sections each, every 5th page Chinese), ingests them with
+// the local embedder (512 dimensions), then in a fresh process: store open time, resident memory,
+// and p50 latency of hybrid, vector, lexical and filtered searches. At --chunks 1000000 this takes
+// hours on a small machine; docs/benchmarks.md says which size was measured and what is projected.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const core = (p) => new URL(`../packages/core/dist/${p}`, import.meta.url).href;
+const { values: opts } = parseArgs({
+  options: {
+    chunks: { type: 'string', default: '250000' },
+    keep: { type: 'string' },
+    measure: { type: 'string' }, // internal: the fresh measuring process
+  },
+});
+
+const EN = ('queue worker retry backoff schedule cron delay priority redis lock shutdown progress event handler timeout payload ' +
+  'batch limit tenant token bucket metric trace log config cluster node replica snapshot index vector search chunk store ' +
+  'embed filter prune rename sync crash commit component reactive render template directive slot prop emit watcher').split(' ');
+const ZH = '队列 任务 重试 退避 定时 延迟 优先级 锁 关闭 进度 事件 超时 批量 限流 租户 令牌 指标 日志 配置 集群 节点 副本 快照 索引 向量 搜索 存储 过滤 组件 响应式 渲染 模板 指令 插槽 属性'.split(' ');
+
+if (opts.measure) {
+  await measure(opts.measure);
+  process.exit(0);
+}
+
+const chunks = Number(opts.chunks);
+const root = opts.keep ?? mkdtempSync(join(tmpdir(), 'loom-bench-scale-'));
+const docs = join(root, 'docs');
+const store = join(root, 'store');
+let seed = 3;
+const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+const pick = (list) => list[Math.floor(rnd() * list.length)];
+const pages = Math.ceil(chunks / 10);
+for (let p = 0; p < pages; p++) {
+  const zh = p % 5 === 0;
+  const dir = join(docs, `part${p % 100}`);
+  if (p < 100) mkdirSync(dir, { recursive: true });
+  const out = [`# Page ${p}\n`];
+  for (let s = 0; s < 10; s++) {
+    out.push(`## ${zh ? pick(ZH) + pick(ZH) : pick(EN) + ' ' + pick(EN)} ${s}\n`);
+    const words = Array.from({ length: zh ? 260 : 110 }, () => (zh ? pick(ZH) : pick(EN)));
+    out.push(`${words.join(zh ? '' : ' ')} p${p}s${s}.\n`);
+  }
+  writeFileSync(join(dir, `page-${p}.md`), out.join('\n'));
+}
+console.log(`wrote ${pages} pages under ${docs}`);
+
+const { ingest } = await import(core('ingest/index.js'));
+let last = 0;
+const summary = await ingest({
+  paths: [docs], store,
+  onProgress: (p) => {
+    if (p.phase === 'ingest' && p.done - last >= Math.max(1000, p.total / 20)) {
+      last = p.done;
+      console.log(`  ${p.done}/${p.total} files, ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB RSS`);
+    }
+  },
+});
+console.log(`ingest: ${summary.chunks} chunks in ${summary.seconds.toFixed(0)} s = ${(summary.chunks / summary.seconds).toFixed(0)} chunks/s`);
+const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--measure', store], { stdio: 'inherit' });
+if (r.status !== 0) process.exitCode = 1;
+if (!opts.keep) rmSync(root, { recursive: true, force: true });
+
+async function measure(dir) {
+  const rss0 = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const { openStore } = await import(core('store/index.js'));
+  const store = await openStore(dir, { readonly: true });
+  const openMs = performance.now() - t0;
+  const info = store.info();
+  const queries = ['retry backoff for a failed worker', 'cron schedule delay priority', '重试 队列 超时', 'token bucket rate limit per tenant', '组件 渲染 模板'];
+  const cases = [['hybrid', {}], ['vector', { mode: 'vector' }], ['lexical', { mode: 'lexical' }], ['hybrid, lang=zh (20%)', { lang: 'zh' }], ['vector, source glob 1%', { mode: 'vector', filter: { source: 'part7/**' } }]];
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`);
+  console.log(`store: ${info.chunks} chunks, ${info.sources} sources; SQLite ${(info.bytes.sqlite / 2 ** 30).toFixed(2)} GB, index ${(info.bytes.hnsw / 2 ** 30).toFixed(2)} GB`);
+  console.log(`open: ${(openMs / 1000).toFixed(2)} s (index ${store.index.state}); RSS after open ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB (process baseline ${(rss0 / 2 ** 20).toFixed(0)} MB)`);
+  console.log('\n| search | p50 ms | p95 ms |\n| --- | ---: | ---: |');
+  for (const [label, o] of cases) {
+    const lat = [];
+    for (let round = 0; round < 8; round++) {
+      for (const q of queries) {
+        const t = performance.now();
+        await store.search(q, { k: 10, ...o });
+        lat.push(performance.now() - t);
+      }
+    }
+    lat.sort((a, b) => a - b);
+    console.log(`| ${label} | ${lat[Math.floor(lat.length / 2)].toFixed(1)} | ${lat[Math.floor(lat.length * 0.95)].toFixed(1)} |`);
+  }
+  console.log(`\nRSS after searching ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB; peak RSS of this process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
+  store.close();
+}
