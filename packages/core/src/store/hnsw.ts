@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { SqliteDb } from './sqlite.js';
 import type { LogEntry, Scored } from './backend.js';
-import { toArray } from './vectors.js';
+import { dot, toArray } from './vectors.js';
 
 export interface HnswParams {
   m: number;
@@ -59,6 +59,16 @@ export class VectorIndex {
   /** changes applied in memory since the file was written */
   unsaved = 0;
   state: 'loaded' | 'rebuilt' | 'empty' = 'empty';
+  /** true while this process holds the writer lock: every change goes into the graph, which it saves */
+  writer = false;
+  /**
+   * Labels caught up from the log but not inserted into the graph, searched exactly. A reader
+   * catching up with a large backlog (another process's running ingest) would otherwise spend
+   * minutes inserting into a graph it never saves.
+   */
+  private readonly pending = new Map<number, Float32Array>();
+  /** backlogs of more new labels than this go to `pending` in readers */
+  static deferInserts = 2000;
 
   constructor(private readonly db: SqliteDb, private readonly dir: string, readonly dims: number, readonly params: HnswParams) {
     this.index = this.fresh(1024);
@@ -92,6 +102,7 @@ export class VectorIndex {
       if (index.getNumDimensions() !== this.dims) return false;
       index.setEf(this.params.ef);
       this.index = index;
+      this.pending.clear();
     } catch {
       return false; // deleted by a concurrent save or unreadable: rebuild
     }
@@ -116,6 +127,7 @@ export class VectorIndex {
       }
       onProgress?.({ phase: 'index', done, total });
       this.index = index;
+      this.pending.clear();
       this.generation = gen;
       this.unsaved = total + 1;
       this.state = total ? 'rebuilt' : 'empty';
@@ -151,16 +163,18 @@ export class VectorIndex {
     }
     let added = 0;
     for (const [label, op] of last) if (op !== 0 && first.get(label) === 1) added++;
-    this.ensureCapacity(added);
+    const defer = !this.writer && added > VectorIndex.deferInserts;
+    this.ensureCapacity(defer ? 0 : added);
     let done = 0;
     for (const [label, op] of last) {
       const isNew = first.get(label) === 1;
-      if (op === 0) {
-        if (!isNew) this.markDeleted(label);
+      const v = op === 0 ? undefined : this.db.vector(label);
+      if (!v || v.length !== this.dims) {
+        if (!this.pending.delete(label) && !isNew) this.markDeleted(label);
+      } else if (this.pending.has(label) || (defer && isNew)) {
+        this.pending.set(label, v);
       } else {
-        const v = this.db.vector(label);
-        if (v && v.length === this.dims) this.upsertPoint(v, label, isNew);
-        else if (!isNew) this.markDeleted(label);
+        this.upsertPoint(v, label, isNew);
       }
       if (++done % 5000 === 0) onProgress?.({ phase: 'index', done, total: last.size });
     }
@@ -196,18 +210,34 @@ export class VectorIndex {
     if (need > cap) this.index.resizeIndex(Math.max(need, Math.ceil(cap * 1.5)));
   }
 
+  /** Inserts the labels held in `pending` into the graph (a writer, before it saves). */
+  absorbPending(): void {
+    if (this.pending.size === 0) return;
+    this.ensureCapacity(this.pending.size);
+    for (const [label, v] of this.pending) this.index.addPoint(toArray(v), label, true);
+    this.unsaved += this.pending.size;
+    this.pending.clear();
+  }
+
   /** Nearest chunks by inner product (= cosine on normalised vectors), best first. */
   search(query: Float32Array, k: number, options: { ef?: number; filter?: (label: number) => boolean } = {}): Scored[] {
+    if (k <= 0) return [];
     const count = this.index.getCurrentCount();
-    if (count === 0 || k <= 0) return [];
-    const kk = Math.min(k, this.index.getMaxElements());
-    this.index.setEf(Math.max(options.ef ?? this.params.ef, kk * 2, this.params.ef));
-    const res = this.index.searchKnn(toArray(query), kk, options.filter);
-    return res.neighbors.map((id, i) => ({ id, score: 1 - res.distances[i] }));
+    let out: Scored[] = [];
+    if (count > 0) {
+      const kk = Math.min(k, this.index.getMaxElements());
+      this.index.setEf(Math.max(options.ef ?? this.params.ef, kk * 2, this.params.ef));
+      const res = this.index.searchKnn(toArray(query), kk, options.filter);
+      out = res.neighbors.map((id, i) => ({ id, score: 1 - res.distances[i] }));
+    }
+    if (this.pending.size === 0) return out;
+    for (const [label, v] of this.pending) if (!options.filter || options.filter(label)) out.push({ id: label, score: dot(query, v) });
+    return out.sort((a, b) => b.score - a.score).slice(0, k);
   }
 
   /** Writes the index atomically (temp file + rename), then records it and trims the log. */
   save(): void {
+    this.absorbPending();
     const name = `index-${this.generation}.hnsw`;
     const file = join(this.dir, name);
     const tmp = `${file}.tmp-${process.pid}`;
@@ -229,15 +259,21 @@ export class VectorIndex {
   }
 
   get elements(): number {
-    return this.index.getCurrentCount();
+    return this.index.getCurrentCount() + this.pending.size;
+  }
+
+  get deferred(): number {
+    return this.pending.size;
   }
 
   labels(): number[] {
-    return this.index.getIdsList();
+    return [...this.index.getIdsList(), ...this.pending.keys()];
   }
 
   /** The stored vector of a live label, or undefined when it is absent or marked deleted. */
   point(label: number): number[] | undefined {
+    const p = this.pending.get(label);
+    if (p) return Array.from(p);
     try {
       return this.index.getPoint(label);
     } catch {

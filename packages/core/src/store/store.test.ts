@@ -80,6 +80,29 @@ describe('store layer', () => {
     rebuilt.close();
   });
 
+  it('a reader catching up with a large backlog searches it exactly instead of inserting it', async () => {
+    const store = await openStore(dir, { create: true, embeddings: emb });
+    await store.write('test', async () => { await doc(store, 'a.md', 'Alpha', [['Alpha', 'one two three']]); });
+    const { acquireLock } = await import('./lock.js');
+    const lock = await acquireLock(dir, 'a running ingest');
+    // changes committed by a writer that has not saved its index yet
+    for (let i = 0; i < 12; i++) await doc(store, `n${i}.md`, `New ${i}`, [[`New ${i}`, `fresh words number${i}`]]);
+    const { VectorIndex } = await import('./hnsw.js');
+    const before = VectorIndex.deferInserts;
+    VectorIndex.deferInserts = 5;
+    try {
+      const reader = await openStore(dir, { embeddings: emb });
+      expect(reader.index.deferred).toBe(12);
+      expect((await reader.search('number7', { k: 1, mode: 'vector' }))[0].source).toBe('n7.md');
+      expect(reader.check().ok).toBe(true);
+      reader.close();
+    } finally {
+      VectorIndex.deferInserts = before;
+      lock.release();
+      store.close();
+    }
+  });
+
   it('rebuilds when the index file is corrupt', async () => {
     const store = await openStore(dir, { create: true, embeddings: emb });
     await store.write('test', async () => { await doc(store, 'a.md', 'Alpha', [['Alpha', 'one two three']]); });

@@ -97,10 +97,13 @@ export class LoomStore implements DocumentStore {
     if (this.readonly) throw new LoomError('STORE_IO', `store ${this.dir} was opened read-only`);
     const lock: StoreLock = options.lock ?? (await acquireLock(this.dir, what, options.waitMs));
     try {
+      this.index.writer = true;
       this.index.sync();
+      this.index.absorbPending();
       if (!this.db.getSetting<EmbedderSetting>('embedder')) this.rememberEmbedder();
       return await fn();
     } finally {
+      this.index.writer = false;
       try {
         // also after a failure or an abort: everything committed so far is kept and indexed
         this.index.sync();
