@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { LoomError } from '@promptloom/core';
+import { LoomError } from '@promptloom/core/spec';
 import type { RunResult } from '@promptloom/core';
 import { type Io, isInteractive, writeJson } from '../io.js';
 import { interruptSignal, type RegisterCommand } from './types.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { LoomError } from '@promptloom/core';
+import { LoomError } from '@promptloom/core/spec';
 import type { EvalQuery, Hit, RetrievalMode, RetrievalReport } from '@promptloom/core';
 import type { RegisterCommand } from './types.js';
 import { interruptSignal } from './types.js';

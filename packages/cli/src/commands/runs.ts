@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { LoomError } from '@promptloom/core';
+import { LoomError } from '@promptloom/core/spec';
 import type { LedgerStep, RunDetail } from '@promptloom/core';
 import { type Io, writeJson } from '../io.js';
 import type { RegisterCommand } from './types.js';
