@@ -4,6 +4,7 @@ import { answerParams, type AnswerParams } from './params.js';
 import { defineStep } from './registry.js';
 import { checkCitations, type Citation } from './lib/citations.js';
 import { extractiveAnswer } from './lib/extractive-answer.js';
+import { blockAfter } from './lib/block-after.js';
 import { joinSentences } from './lib/extractive.js';
 import { hasCjk } from './lib/lexical.js';
 import { answerMessages, baseLang, extractiveNote, isNoAnswer, refusal, sentinelGate } from './lib/answer-text.js';
@@ -59,7 +60,11 @@ async function offlineAnswer(params: AnswerParams, passages: Passage[], lang: st
     expand, lang, passageLang, maxSentences: params.max_citations ? Math.min(3, params.max_citations) : 3,
   });
   if (!result.grounded) return refuse(lang, true);
-  const body = joinSentences(result.picks.map((p) => (hasCjk(p.sentence.slice(-1)) || /[。！？]$/.test(p.sentence) ? `${p.sentence}[${p.n}]` : `${p.sentence} [${p.n}]`)));
+  const body = joinSentences(result.picks.map((p) => {
+    const cited = hasCjk(p.sentence.slice(-1)) || /[。！？：]$/.test(p.sentence) ? `${p.sentence}[${p.n}]` : `${p.sentence} [${p.n}]`;
+    const block = blockAfter(passages.find((q) => q.n === p.n)?.text ?? '', p.sentence);
+    return block ? `${cited}\n\n${block}\n\n` : cited;
+  })).trim();
   const answerLang = detectLanguageSync(result.picks.map((p) => p.sentence).join(' '));
   const translatedNeeded = baseLang(answerLang) !== baseLang(lang);
   const citations: Citation[] = [];

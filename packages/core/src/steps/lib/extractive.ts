@@ -121,7 +121,7 @@ export function cutToWords(text: string, maxWords: number): string {
 export function joinSentences(sentences: string[]): string {
   let out = '';
   for (const s of sentences) {
-    if (out && !(hasCjk(out.slice(-1)) || /[。！？；]$/.test(out))) out += ' ';
+    if (out && !/\s$/.test(out) && !(hasCjk(out.slice(-1)) || /[。！？；]$/.test(out))) out += ' ';
     out += s;
   }
   return out;
