@@ -56,7 +56,7 @@ function loadFailure(target: Target, io: Io): CaseResult {
 }
 
 function checksCell(c: CaseResult): string {
-  if (c.status === 'skipped') return c.reason ?? '';
+  if (c.status === 'skipped') return (c.reason ?? '').replace(/ \(.*\)$/, '');
   if (c.checks.length === 0) return c.reason ? c.reason.split('\n')[0].slice(0, 70) : '';
   const ok = c.checks.filter((k) => k.ok).length;
   return `${ok}/${c.checks.length}`;
@@ -116,6 +116,8 @@ async function test(files: string[], flags: TestFlags, io: Io, setExit: (code: n
     writeJson(io, { ...summary, cases: cases.map((c) => ({ ...c, durationMs: Math.round(c.durationMs) })) });
   } else {
     if (cases.length) printReport(cases, io);
+    const needModel = cases.filter((c) => c.status === 'skipped' && /needs a model/.test(c.reason ?? '')).length;
+    if (needModel) io.stdout.write(`\n${needModel} case${needModel === 1 ? ' needs' : 's need'} a model: run with --model PROVIDER:NAME (or LOOM_MODEL), e.g. --model openai:gpt-4o-mini\n`);
     io.stdout.write(`${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped\n`);
   }
   if (interruptSignal()?.aborted) throw new LoomError('RUN_ABORTED', 'interrupted: not every test ran');
