@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LoomError } from '../errors.js';
-import { LocalEmbeddings, hashEmbedding } from './local.js';
+import { LocalEmbeddings } from './local.js';
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;
