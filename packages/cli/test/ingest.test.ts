@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +44,12 @@ describe('loom ingest', () => {
   });
 
   it('fails clearly on a missing path, another embedder, and a locked store', () => {
+    if (existsSync('/proc/self')) {
+      // a directory that cannot be created fails with STORE_IO (exit 2) instead of hanging
+      const unwritable = loom(['ingest', 'docs', '--store', '/proc/self/nope']);
+      expect(unwritable.code).toBe(2);
+      expect(unwritable.stderr).toMatch(/^error: cannot create the store directory \/proc\/self\/nope/);
+    }
     const missing = loom(['ingest', 'nope']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/^error: nope: no such file or folder\n/);

@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LoomError } from '../errors.js';
-import { openStore } from '../store/index.js';
+import { ensureDir, openStore } from '../store/index.js';
 import { acquireLock } from '../store/lock.js';
 import { walk } from './walk.js';
 import { IngestRun, type IngestSummary } from './run.js';
@@ -52,7 +51,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   }
   const walked = walk(options.paths, options.cwd);
   const dir = resolve(options.cwd ?? process.cwd(), options.store);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   // lock before opening: a second ingest must not first replay the running one's changes
   const lock = await acquireLock(dir, `loom ingest ${options.paths.join(' ')}`.slice(0, 200), options.lockWaitMs);
   try {

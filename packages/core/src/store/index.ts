@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { LoomError } from '../errors.js';
 import { SqliteDb } from './sqlite.js';
 import { DEFAULT_HNSW, type HnswParams } from './hnsw.js';
@@ -27,6 +27,25 @@ async function resolveEmbedder(spec: string, env?: Record<string, string | undef
   return handle;
 }
 
+/**
+ * Creates a directory level by level. mkdirSync({recursive: true}) never returns on some special
+ * file systems (a path under /proc/self loops forever in Node 20); one level at a time fails cleanly.
+ */
+export function ensureDir(dir: string): void {
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new LoomError('STORE_IO', `${dir} exists and is not a directory`, { file: dir });
+    return;
+  }
+  const parent = dirname(dir);
+  if (parent !== dir) ensureDir(parent);
+  try {
+    mkdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw new LoomError('STORE_IO', `cannot create the store directory ${dir}: ${(error as Error).message}`, { file: dir, cause: error, hint: 'pass --store a directory you can write to' });
+  }
+}
+
 /** The spec that recreates an embedder from its id, where the CLI can ('local:hash-v1:384' -> 'local:384'). */
 function specOf(id: string): string {
   const local = /^local:hash-v\d+:(\d+)$/.exec(id);
@@ -46,8 +65,7 @@ export async function openStore(dir: string, options: OpenStoreOptions & { embed
     if (!options.create || options.readonly) {
       throw new LoomError('STORE_NOT_FOUND', `no store at ${root}`, { file: root, hint: 'run `loom ingest PATH` first (or pass --store DIR / set LOOM_STORE to an existing store)' });
     }
-    if (existsSync(root) && !statSync(root).isDirectory()) throw new LoomError('STORE_IO', `${root} exists and is not a directory`, { file: root });
-    mkdirSync(root, { recursive: true });
+    ensureDir(root);
   }
   const db = new SqliteDb(dbFile, { readonly: options.readonly });
   try {
