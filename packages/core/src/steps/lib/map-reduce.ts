@@ -22,6 +22,8 @@ export function contextTokensOf(model: ModelHandle): number {
 /** Packs texts into pieces of at most `budget` tokens each, in order, splitting what is too big. */
 export function splitToBudget(texts: string[], budget: number, count: (text: string) => number): string[] {
   if (budget < 1) throw new LoomError('INTERNAL', `token budget ${budget} is too small to split into`);
+  // a token is at least one UTF-8 byte: input within the budget in bytes is one piece, no tokenizer run
+  if (texts.reduce((n, t) => n + Buffer.byteLength(t, 'utf8') + 2, 0) <= budget + 2) return texts.length ? [texts.join('\n\n')] : [];
   const units = texts.flatMap((t) => fitUnits(t, budget, count));
   const pieces: string[] = [];
   let cur: string[] = [];

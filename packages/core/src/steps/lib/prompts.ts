@@ -32,6 +32,9 @@ export interface PromptOverrides {
 }
 
 const fileCache = new Map<string, Promise<string>>();
+// liquidjs's `cache` option only covers renderFile: parseAndRender would re-parse the same
+// template on every model call (8 renders per summarize call)
+const parsedTemplates = new Map<string, ReturnType<typeof liquid.parse>>();
 
 function readCached(path: string): Promise<string> {
   let p = fileCache.get(path);
@@ -75,7 +78,12 @@ export async function renderPrompt(
 ): Promise<string> {
   const { text, origin } = await templateText(kind, role, overrides, baseDir);
   try {
-    return (await liquid.parseAndRender(text, scope)).trim();
+    let template = parsedTemplates.get(text);
+    if (!template) {
+      template = liquid.parse(text);
+      parsedTemplates.set(text, template);
+    }
+    return (await liquid.render(template, scope)).trim();
   } catch (error) {
     const names = Object.keys(scope).join(', ');
     throw new LoomError('CONFIG_INVALID', `${kind} ${role} prompt (${origin}): ${(error as Error).message.split('\n')[0]}`, {

@@ -96,8 +96,24 @@ async function messagesFor(stage: Stage, text: string, extra: Record<string, unk
   ];
 }
 
+// the prompt's size depends only on these settings, not on the text: 6 renders and 6 tokenizer
+// runs per summarize call otherwise (most of the step's CPU for a short text)
+const overheads = new Map<string, Promise<number>>();
+
 /** Tokens the prompt takes around the text (the larger of the stages), plus a margin for message framing. */
-async function promptOverhead(options: ModelSummaryOptions): Promise<number> {
+function promptOverhead(options: ModelSummaryOptions): Promise<number> {
+  const { model, lang, style, maxWords, overrides, baseDir } = options;
+  const key = JSON.stringify([model.provider, model.model, lang, style, maxWords, overrides ?? null, baseDir ?? null]);
+  let overhead = overheads.get(key);
+  if (!overhead) {
+    overhead = measureOverhead(options);
+    overheads.set(key, overhead);
+    overhead.catch(() => overheads.delete(key));
+  }
+  return overhead;
+}
+
+async function measureOverhead(options: ModelSummaryOptions): Promise<number> {
   let most = 0;
   for (const stage of ['map', 'reduce', 'final'] as Stage[]) {
     const messages = await messagesFor(stage, '', { part: 999, parts: 999, combined: true }, options);
