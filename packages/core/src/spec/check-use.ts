@@ -123,7 +123,7 @@ function readChild(file: string): { uses: string[] } | undefined {
     if (statSync(file).size > MAX_SPEC_BYTES) return undefined;
     const text = decodeUtf8(readFileSync(file));
     if (typeof text !== 'string') return undefined;
-    const value: unknown = parseDocument(text).toJS({ maxAliasCount: 100 });
+    const value: unknown = parseDocument(text, { logLevel: 'error' }).toJS({ maxAliasCount: 100 });
     if (!isPlainObject(value) || !Array.isArray(value.steps)) return undefined;
     const uses: string[] = [];
     for (const step of value.steps) {

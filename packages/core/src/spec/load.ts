@@ -1,4 +1,4 @@
-import { LineCounter, isAlias, parseDocument, visit, type Document } from 'yaml';
+import { LineCounter, isAlias, parseDocument, visit, type Alias, type Document } from 'yaml';
 import { LoomError, type Diagnostic, type ErrorCode } from '../errors.js';
 import type { LoadedPipeline } from './types.js';
 import { CheckContext, isPlainObject } from './context.js';
@@ -50,13 +50,14 @@ export async function validatePipeline(pathOrText: string, options: LoadOptions 
   if (src.fatal) return result([src.fatal]);
 
   const lineCounter = new LineCounter();
-  const doc = parseDocument(src.text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  // logLevel 'error': the library would print process warnings (e.g. about collection keys) to stderr
+  const doc = parseDocument(src.text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, logLevel: 'error' });
   const yamlDiags = yamlDiagnostics(doc, lineCounter);
   const value = toPlain(doc);
   const ctx = new CheckContext(doc, lineCounter, value.ok ? value.value : null, src.name);
   ctx.diagnostics.push(...yamlDiags);
   if (!value.ok) {
-    reportAliasBomb(ctx, value.recursive);
+    if (!reportUnresolvedAlias(ctx)) reportAliasBomb(ctx, value.recursive);
     return result(ctx.diagnostics);
   }
   if (yamlDiags.some((d) => d.severity === 'error' && d.code !== 'duplicate-key')) return result(ctx.diagnostics);
@@ -123,6 +124,25 @@ function containsItself(value: unknown, ancestors: Set<object>): boolean {
   const found = children.some((v) => containsItself(v, ancestors));
   ancestors.delete(value);
   return found;
+}
+
+/** `*name` with no `&name` before it; toJS throws for it, which is no alias bomb. */
+function reportUnresolvedAlias(ctx: CheckContext): boolean {
+  let found: Alias | undefined;
+  visit(ctx.doc, {
+    Alias(_, node) {
+      if (!found && node.resolve(ctx.doc) === undefined) {
+        found = node;
+        return visit.BREAK;
+      }
+    },
+  });
+  if (!found) return false;
+  ctx.report('yaml-syntax', `alias *${found.source} refers to no anchor &${found.source} defined before it`, [], {
+    range: found.range ? [found.range[0], found.range[1]] : undefined,
+    hint: `define the value once with &${found.source} before using *${found.source}, or write the value out`,
+  });
+  return true;
 }
 
 function reportAliasBomb(ctx: CheckContext, recursive = false): void {

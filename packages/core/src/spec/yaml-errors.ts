@@ -13,6 +13,19 @@ const YAML_HINTS: Record<string, string> = {
   RESOURCE_EXHAUSTION: 'a pipeline needs only a few levels of nesting; flatten this value or keep the data in a separate file',
 };
 
+// MISSING_CHAR covers several different mistakes; the library's message tells them apart
+const MISSING_CHAR_HINTS: [RegExp, string][] = [
+  [/Sequence item without -/, 'check the indentation: the items of one list start with "- " at the same column'],
+  [/Implicit map keys need to be followed/, 'a key needs a colon and a space after it (key: value); check the indentation above'],
+  [/Comments must be separated/, 'put a space before #, or quote the value if the # belongs to it'],
+  [/Missing space after :/, 'put a space after the colon (key: value)'],
+];
+
+function hintFor(code: string, message: string): string | undefined {
+  if (code === 'MISSING_CHAR') return MISSING_CHAR_HINTS.find(([re]) => re.test(message))?.[1] ?? YAML_HINTS.MISSING_CHAR;
+  return YAML_HINTS[code];
+}
+
 /** The yaml library's own errors and warnings as diagnostics, at the positions it reports. */
 export function yamlDiagnostics(doc: Document.Parsed, lc: LineCounter): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -44,10 +57,38 @@ export function yamlDiagnostics(doc: Document.Parsed, lc: LineCounter): Diagnost
         line: pos.line,
         col: pos.col,
         severity,
-        hint: YAML_HINTS[e.code],
+        hint: hintFor(e.code, e.message),
       });
     }
   }
+  out.push(...unquotedTemplates(doc, lc));
+  return out;
+}
+
+/**
+ * `text: {{ inputs.q }}` without quotes is YAML for a mapping inside a mapping, which the
+ * schema checks would report as a missing field: name the real mistake instead.
+ */
+function unquotedTemplates(doc: Document.Parsed, lc: LineCounter): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  visit(doc, {
+    Map(_, map) {
+      if (!map.flow || !map.range || map.items.length !== 1) return;
+      const key = map.items[0].key;
+      if (!isMap(key) || !key.flow) return;
+      const pos = lc.linePos(map.range[0]);
+      out.push({
+        code: 'yaml-syntax',
+        message: 'a value starting with {{ must be quoted; unquoted, YAML reads it as a mapping',
+        range: [map.range[0], map.range[1]],
+        line: pos.line,
+        col: pos.col,
+        severity: 'error',
+        hint: 'put the value in quotes, e.g. text: "{{ inputs.question }}"',
+      });
+      return visit.SKIP;
+    },
+  });
   return out;
 }
 
