@@ -95,7 +95,7 @@ class Fixed extends Embeddings {
 }
 
 // --- LoomVectorStore
-const dir = mkdtempSync(join(tmpdir(), 'loom-bench-hnsw-'));
+const dir = mkdtempSync(join(tmpdir(), 'storebench-hnsw-'));
 let t0 = performance.now();
 const loom = await LoomVectorStore.open(dir, new Fixed());
 for (let start = 0; start < N; start += 5000) {

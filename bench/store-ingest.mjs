@@ -18,7 +18,7 @@ if (!existsSync(opts.corpus)) {
   process.exit(1);
 }
 const paths = [join(opts.corpus, 'en'), join(opts.corpus, 'zh')];
-const dir = mkdtempSync(join(tmpdir(), 'loom-bench-ingest-'));
+const dir = mkdtempSync(join(tmpdir(), 'storebench-ingest-'));
 try {
   const first = await ingest({ paths, store: dir });
   const second = await ingest({ paths, store: dir });

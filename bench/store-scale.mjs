@@ -32,7 +32,7 @@ if (opts.measure) {
 }
 
 const chunks = Number(opts.chunks);
-const root = opts.keep ?? mkdtempSync(join(tmpdir(), 'loom-bench-scale-'));
+const root = opts.keep ?? mkdtempSync(join(tmpdir(), 'storebench-scale-'));
 const docs = join(root, 'docs');
 const store = join(root, 'store');
 let seed = 3;
