@@ -60,7 +60,8 @@ function formatOne(d: Diagnostic, lines: string[], file: string, width: number):
   const severity = d.severity ?? 'error';
   const where = d.line ? `${file}:${d.line}:${d.col ?? 1}` : file;
   const out = [`${where}: ${severity}: ${d.message} [${d.code}]`];
-  const text = d.line ? lines[d.line - 1] : undefined;
+  const line = d.line ? lines[d.line - 1] : undefined;
+  const text = line !== undefined && d.code === 'secret-in-spec' ? maskValueAfter(line, (d.col ?? 1) - 1) : line;
   if (d.line && text !== undefined) {
     const col = Math.min(d.col ?? 1, text.length + 1);
     const { shown, offset } = clip(text, col);
@@ -72,6 +73,12 @@ function formatOne(d: Diagnostic, lines: string[], file: string, width: number):
   }
   if (d.hint) out.push(`hint: ${d.hint}`);
   return out.join('\n');
+}
+
+/** The value after the key at `from` (`api_key: sk-abc...`) masked, so CI logs do not get the key. */
+function maskValueAfter(text: string, from: number): string {
+  const rest = text.slice(from).replace(/^([^:]*:\s*["']?)([^\s"',}]+)/, (_m, key: string, value: string) => `${key}${value.slice(0, 3)}***`);
+  return text.slice(0, from) + rest;
 }
 
 /** How many characters the caret underlines: the range on this line, at most to its end. */

@@ -22,6 +22,7 @@ const MISSING_CHAR_HINTS: [RegExp, string][] = [
 ];
 
 function hintFor(code: string, message: string): string | undefined {
+  if (code === 'BAD_INDENT' && /^Flow (map|sequence)/.test(message)) return 'a { or [ is not closed: close it, or indent its continuation lines more than the key';
   if (code === 'MISSING_CHAR') return MISSING_CHAR_HINTS.find(([re]) => re.test(message))?.[1] ?? YAML_HINTS.MISSING_CHAR;
   return YAML_HINTS[code];
 }
