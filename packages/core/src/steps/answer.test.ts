@@ -231,12 +231,26 @@ describe('answer offline (extractive), over every chunk of the example docs', ()
     'How do I configure a Kubernetes ingress for Redis?',
     '今天天气怎么样？',
     '北京烤鸭怎么做？',
+    // near the docs' subject, but about a name no page mentions
+    'Can Tidewren post new articles to Slack automatically?',
+    'Tidewren 能把文章推送到 Kindle 上阅读吗？',
   ])('refuses an unrelated question: %s', async (question) => {
     const { ctx } = bareStepContext();
     const out = await run({ question, passages: corpus }, ctx);
     expect(out.grounded).toBe(false);
     expect(out.citations).toEqual([]);
     expect(out.answer).toBe(/[\u4e00-\u9fff]/.test(question) ? '根据现有文档，我无法回答这个问题。' : "I can't answer that from the available documents.");
+  });
+
+  it('quotes the block a sentence introduces once, and keeps the quoted prose short', async () => {
+    const { ctx } = bareStepContext();
+    const out = await run({ question: 'How do I configure retries for feeds that fail to fetch?', passages: corpus }, ctx);
+    expect(out.grounded).toBe(true);
+    expect(out.answer).toContain('Retries are configured in the `fetch.retry` section of `tidewren.yaml`: [');
+    expect(out.answer.match(/max_attempts: 4/g)).toHaveLength(1);
+    const prose = out.answer.split('\n').slice(1).join('\n').replace(/```[\s\S]*?```/g, '').replace(/^\|.*$/gm, '');
+    expect(prose.split(/\s+/).filter((w) => /\w/.test(w) && !/^\[\d+\]$/.test(w)).length).toBeLessThanOrEqual(120);
+    expect(new Set(out.citations.map((c) => c.n)).size).toBeLessThanOrEqual(2);
   });
 
   it('refuses when there are no passages', async () => {

@@ -3,8 +3,7 @@ import { detectLanguage, detectLanguageSync, expandQuery } from './lib/text-deps
 import { answerParams, type AnswerParams } from './params.js';
 import { defineStep } from './registry.js';
 import { checkCitations, type Citation } from './lib/citations.js';
-import { extractiveAnswer } from './lib/extractive-answer.js';
-import { blockAfter } from './lib/block-after.js';
+import { extractiveAnswer, type ExtractivePick } from './lib/extractive-answer.js';
 import { joinSentences } from './lib/extractive.js';
 import { hasCjk } from './lib/lexical.js';
 import { answerMessages, baseLang, extractiveNote, isNoAnswer, refusal, sentinelGate } from './lib/answer-text.js';
@@ -56,19 +55,14 @@ function usablePassages(params: AnswerParams, ctx: StepContext): Passage[] {
 async function offlineAnswer(params: AnswerParams, passages: Passage[], lang: string, ctx: StepContext): Promise<AnswerOutput> {
   ctx.warn('no model configured: the answer is extractive (sentences quoted from the passages, in their language)');
   const expand = crossLingualExpander(lang, passages);
-  const result = extractiveAnswer(params.question, passages, {
-    expand, lang, passageLang, maxSentences: params.max_citations ? Math.min(3, params.max_citations) : 3,
-  });
+  const result = extractiveAnswer(params.question, passages, { expand, lang, passageLang, maxPassages: params.max_citations });
   if (!result.grounded) return refuse(lang, true);
-  const body = joinSentences(result.picks.map((p) => {
-    const cited = hasCjk(p.sentence.slice(-1)) || /[。！？：]$/.test(p.sentence) ? `${p.sentence}[${p.n}]` : `${p.sentence} [${p.n}]`;
-    const block = blockAfter(passages.find((q) => q.n === p.n)?.text ?? '', p.sentence);
-    return block ? `${cited}\n\n${block}\n\n` : cited;
-  })).trim();
-  const answerLang = detectLanguageSync(result.picks.map((p) => p.sentence).join(' '));
+  const picks = result.picks;
+  const body = extractiveBody(picks);
+  const answerLang = detectLanguageSync(picks.map((p) => p.sentence).join(' '));
   const translatedNeeded = baseLang(answerLang) !== baseLang(lang);
   const citations: Citation[] = [];
-  for (const pick of result.picks) {
+  for (const pick of picks) {
     if (citations.some((c) => c.n === pick.n)) continue;
     const p = passages.find((q) => q.n === pick.n)!;
     // the quote is the very sentence the answer is made of
@@ -81,6 +75,14 @@ async function offlineAnswer(params: AnswerParams, passages: Passage[], lang: st
     extractive: true,
     lang: answerLang,
   };
+}
+
+/** The quoted sentences, each cited, with the block (code, table, list) a sentence introduces. */
+function extractiveBody(picks: ExtractivePick[]): string {
+  return joinSentences(picks.map((p) => {
+    const cited = hasCjk(p.sentence.slice(-1)) || /[。！？：]$/.test(p.sentence) ? `${p.sentence}[${p.n}]` : `${p.sentence} [${p.n}]`;
+    return p.block ? `${cited}\n\n${p.block}\n\n` : cited;
+  })).trim();
 }
 
 async function modelAnswer(params: AnswerParams, passages: Passage[], lang: string, ctx: StepContext): Promise<AnswerOutput> {

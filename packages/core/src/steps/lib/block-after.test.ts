@@ -31,3 +31,34 @@ describe('blockAfter', () => {
     expect(blockAfter(passage, 'A sentence that is not there:')).toBeUndefined();
   });
 });
+
+describe('blockAfter: tables and lists', () => {
+  const doc = [
+    'The option `search.cjk_tokenizer` chooses it:',
+    '',
+    '- `bigram` (the default) indexes every pair of characters.',
+    '  It needs no dictionary.',
+    '',
+    '- `jieba` segments text into words.',
+    '',
+    'Reindex after changing it.',
+    'Configuration changes in 2.0:',
+    '| 1.x | 2.x |',
+    '| --- | --- |',
+    '| `refresh_interval` | `fetch.interval` |',
+    'The end.',
+  ].join('\n');
+
+  it('returns the list a sentence introduces, with continuation lines and the blank lines between items', () => {
+    expect(blockAfter(doc, 'The option `search.cjk_tokenizer` chooses it:')).toBe([
+      '- `bigram` (the default) indexes every pair of characters.',
+      '  It needs no dictionary.',
+      '',
+      '- `jieba` segments text into words.',
+    ].join('\n'));
+  });
+
+  it('returns the table a sentence introduces', () => {
+    expect(blockAfter(doc, 'Configuration changes in 2.0:')).toBe('| 1.x | 2.x |\n| --- | --- |\n| `refresh_interval` | `fetch.interval` |');
+  });
+});

@@ -54,6 +54,15 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
+/** One quotable unit of a passage, in source order. */
+export interface ProseUnit {
+  text: string;
+  /** a sentence of a paragraph, a list item's sentence, or a table data row ("cell | cell") */
+  kind: 'sentence' | 'item' | 'row';
+  /** which paragraph, list item or row it comes from (sentences of one paragraph share it) */
+  part: number;
+}
+
 /**
  * Prose sentences of a Markdown-ish text, for extractive summaries, answers and quotes:
  * fenced code, HTML and headings are left out (a quote must be a sentence someone wrote, not
@@ -61,14 +70,19 @@ function str(v: unknown): string | undefined {
  * come back whole as "cell | cell" with `tableRows` (answers quote them; summaries do not).
  */
 export function proseSentences(text: string, options: { tableRows?: boolean } = {}): string[] {
-  const out: string[] = [];
-  for (const block of proseBlocks(text, options.tableRows ?? false)) {
-    if (block.row) { out.push(block.text); continue; }
+  return proseUnits(text, options).map((u) => u.text);
+}
+
+/** proseSentences() with where each sentence comes from. */
+export function proseUnits(text: string, options: { tableRows?: boolean } = {}): ProseUnit[] {
+  const out: ProseUnit[] = [];
+  proseBlocks(text, options.tableRows ?? false).forEach((block, i) => {
+    if (block.kind === 'row') { out.push({ text: block.text, kind: 'row', part: i }); return; }
     for (const s of splitSentences(block.text)) {
       const t = s.trim();
-      if (t) out.push(t);
+      if (t) out.push({ text: t, kind: block.kind, part: i });
     }
-  }
+  });
   return out;
 }
 
@@ -80,12 +94,14 @@ function tableRow(line: string): string | undefined {
   return cells.length > 1 ? cells.join(' | ') : undefined;
 }
 
-function proseBlocks(text: string, tableRows: boolean): { text: string; row?: boolean }[] {
-  const blocks: { text: string; row?: boolean }[] = [];
+interface Block { text: string; kind: ProseUnit['kind'] }
+
+function proseBlocks(text: string, tableRows: boolean): Block[] {
+  const blocks: Block[] = [];
   let para: string[] = [];
   let fence: string | undefined;
-  const flush = () => {
-    if (para.length) blocks.push({ text: para.join(' ') });
+  const flush = (kind: Block['kind'] = 'sentence') => {
+    if (para.length) blocks.push({ text: para.join(' '), kind });
     para = [];
   };
   const lines = text.replace(/^---\r?\n[\s\S]*?\r?\n---\r?\n/, '').split(/\r?\n/);
@@ -103,7 +119,7 @@ function proseBlocks(text: string, tableRows: boolean): { text: string; row?: bo
       // a header row is the one followed by the rule row
       const header = TABLE_RULE.test(lines[i + 1]?.trim() ?? '');
       const row = tableRows && !header && !TABLE_RULE.test(line) ? tableRow(line) : undefined;
-      if (row) blocks.push({ text: row, row: true });
+      if (row) blocks.push({ text: row, kind: 'row' });
       continue;
     }
     // ::: tip containers and > [!NOTE] markers are layout, not prose
@@ -114,7 +130,7 @@ function proseBlocks(text: string, tableRows: boolean): { text: string; row?: bo
     const item = /^(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?/.exec(line);
     if (item) flush();
     para.push(cleanInline(line.slice(item ? item[0].length : 0).replace(/^>\s?/, '')));
-    if (item) flush();
+    if (item) flush('item');
   }
   flush();
   return blocks.filter((b) => b.text.trim());
