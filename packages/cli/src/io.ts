@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { LoomError, exitCodeFor, toLoomError } from '@promptloom/core/spec';
+import { LoomError, exitCodeFor, redact, toLoomError } from '@promptloom/core/spec';
 
 /** Streams and environment a command may use; tests pass their own. */
 export interface Io {
@@ -34,7 +34,8 @@ export function reportError(error: unknown, io: Io, debug: boolean): 1 | 2 {
     lines.push(err.message);
   } else {
     const where = err.file && !err.message.includes(err.file) ? `${err.file}: ` : '';
-    const step = err.stepId ? `step "${err.stepId}"${err.model ? ` (model ${err.model})` : ''}: ` : '';
+    const model = err.model && !err.message.includes(err.model) ? ` (model ${err.model})` : '';
+    const step = err.stepId ? `step "${err.stepId}"${model}: ` : '';
     lines.push(`error: ${where}${step}${err.message}`);
   }
   if (err.hint) lines.push(`hint: ${err.hint}`);
@@ -46,7 +47,8 @@ export function reportError(error: unknown, io: Io, debug: boolean): 1 | 2 {
       cur = (cur as Error & { cause?: unknown }).cause;
     }
   }
-  io.stderr.write(lines.join('\n') + '\n');
+  // the last line of defence: whatever an error carries (a server's body, a cause), no key reaches the terminal
+  io.stderr.write(redact(lines.join('\n'), io.env) + '\n');
   return exitCodeFor(err);
 }
 

@@ -9,3 +9,5 @@ export type { PipelineRefResolver } from './spec/check-use.js';
 export { formatDiagnostics, DIAGNOSTIC_CODES } from './spec/diagnostics.js';
 export { parseInputs, checkInputs } from './spec/inputs.js';
 export { pipelineJsonSchema } from './spec/json-schema.js';
+// dependency-free; the CLI's error printer redacts keys with it
+export { redact } from './providers/redact.js';

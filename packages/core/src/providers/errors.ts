@@ -26,7 +26,7 @@ export function mapProviderError(error: unknown, target: CallTarget, signal?: Ab
   }
   const e = (error ?? {}) as Record<string, any>;
   const status: number | undefined = typeof e.status === 'number' ? e.status : undefined;
-  const serverMessage = String(e.error?.message ?? firstLine(e.message) ?? String(error));
+  const serverMessage = shorten(String(e.error?.message ?? firstLine(e.message) ?? String(error)));
   if (status !== undefined) return fromStatus(status, serverMessage, retryAfterOf(e.headers), say);
 
   const name = String(e.constructor?.name ?? e.name ?? '');
@@ -42,7 +42,23 @@ export function mapProviderError(error: unknown, target: CallTarget, signal?: Ab
     const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ECONNRESET' ? 'connection reset' : code === 'ENOTFOUND' ? 'host not found' : `connection failed${code ? ` (${code})` : ''}`;
     return say('PROVIDER_UNAVAILABLE', why, { retryable: true, hint: 'check that the model server is running and that base_url (or OPENAI_BASE_URL) points at it, ending in /v1' });
   }
+  if (error instanceof TypeError) {
+    // the client choked on a body of the wrong shape (no choices, no message)
+    return say('PROVIDER_BAD_RESPONSE', `the server's response is not a chat completion (${serverMessage})`, { retryable: true });
+  }
   return say('PROVIDER_BAD_RESPONSE', serverMessage, { retryable: true });
+}
+
+const MAX_SERVER_MESSAGE = 300;
+
+/** A proxy's HTML error page or a huge body becomes its title, or its first 300 characters. */
+function shorten(message: string): string {
+  if (/<(html|!doctype|body)\b/i.test(message)) {
+    const title = /<(title|h1)[^>]*>([^<]*)</i.exec(message)?.[2]?.trim();
+    if (title) return `${title} (an HTML page)`;
+  }
+  const flat = message.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_SERVER_MESSAGE ? `${flat.slice(0, MAX_SERVER_MESSAGE)}…` : flat;
 }
 
 type Say = (code: ErrorCode, text: string, extra: { retryable: boolean; retryAfterMs?: number; hint?: string }) => LoomError;

@@ -1,7 +1,7 @@
 import { LoomError } from '../errors.js';
 import type { ModelCallRequest } from './types.js';
 import { mapProviderError, type CallTarget } from './errors.js';
-import { redact } from './redact.js';
+import { redact, redactSecrets, streamRedactor } from './redact.js';
 
 /** The part of a LangChain BaseChatModel we use, so no LangChain class is imported here. */
 export interface ChatModelLike {
@@ -43,8 +43,10 @@ export async function callChatModel(
     } catch (error) {
       throw mapProviderError(error, target, request.signal);
     }
-    if (request.onToken) request.onToken(contentText(message.content));
-    return { text: contentText(message.content), usage: usageOf(message) };
+    // model output is untrusted: a hostile server can echo our Authorization header into the answer
+    const text = redactSecrets(contentText(message.content), target.env);
+    if (request.onToken) request.onToken(text);
+    return { text, usage: usageOf(message) };
   }
   return streamChat(model, messages, callOptions, request, target, options.requireFinish ?? false);
 }
@@ -56,22 +58,28 @@ async function streamChat(
   let text = '';
   let usage: RawCall['usage'];
   let finished = false;
+  const redactor = streamRedactor(target.env);
+  let received = 0;
+  const emit = (delta: string) => {
+    if (!delta) return;
+    text += delta;
+    request.onToken!(delta);
+  };
   try {
     for await (const chunk of await model.stream!(messages, callOptions)) {
       const delta = contentText(chunk.content);
-      if (delta) {
-        text += delta;
-        request.onToken!(delta);
-      }
+      received += delta.length;
+      emit(redactor.push(delta));
       usage = usageOf(chunk) ?? usage;
       if (chunk.response_metadata?.finish_reason) finished = true;
     }
   } catch (error) {
-    if (text && !request.signal?.aborted) throw streamBroken(target, text.length, error);
+    if (received > 0 && !request.signal?.aborted) throw streamBroken(target, received, error);
     throw mapProviderError(error, target, request.signal);
   }
   if (request.signal?.aborted) throw mapProviderError(request.signal.reason, target, request.signal);
-  if (requireFinish && !finished) throw streamBroken(target, text.length, undefined);
+  if (requireFinish && !finished) throw streamBroken(target, received, undefined);
+  emit(redactor.end());
   return { text, usage };
 }
 
