@@ -80,7 +80,7 @@ async function offlineAnswer(params: AnswerParams, passages: Passage[], lang: st
 /** The quoted sentences, each cited, with the block (code, table, list) a sentence introduces. */
 function extractiveBody(picks: ExtractivePick[]): string {
   return joinSentences(picks.map((p) => {
-    const cited = hasCjk(p.sentence.slice(-1)) || /[。！？：]$/.test(p.sentence) ? `${p.sentence}[${p.n}]` : `${p.sentence} [${p.n}]`;
+    const cited = hasCjk(p.sentence.slice(-1)) || /[。！？：；，、]$/.test(p.sentence) ? `${p.sentence}[${p.n}]` : `${p.sentence} [${p.n}]`;
     return p.block ? `${cited}\n\n${p.block}\n\n` : cited;
   })).trim();
 }
