@@ -40,7 +40,7 @@ class StdinOnce {
   }
 }
 
-function readTextFile(path: string, label: string): string {
+function readTextFile(path: string, label: string, wanted = 'a Markdown, text or HTML file'): string {
   let size: number;
   try {
     const st = statSync(path);
@@ -56,8 +56,11 @@ function readTextFile(path: string, label: string): string {
     throw new LoomError('INPUT_INVALID', `${label}: ${path} is ${(size / 1024 / 1024).toFixed(1)} MB; inputs read from files may be at most ${MAX_INPUT_BYTES / 1024 / 1024} MB`);
   }
   const bytes = readFileSync(path);
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new LoomError('INPUT_INVALID', `${label}: ${path} is UTF-16 text`, { hint: `save it as UTF-8 (${wanted})` });
+  }
   if (bytes.includes(0)) {
-    throw new LoomError('INPUT_INVALID', `${label}: ${path} looks like a binary file, not text`, { hint: 'give a Markdown, text or HTML file' });
+    throw new LoomError('INPUT_INVALID', `${label}: ${path} looks like a binary file, not text`, { hint: `give ${wanted}` });
   }
   return bytes.toString('utf8').replace(/^\uFEFF/, '');
 }
@@ -89,7 +92,7 @@ async function inputValue(name: string, value: string, io: Io, stdin: StdinOnce)
 
 async function readInputsFile(target: string, io: Io, stdin: StdinOnce): Promise<Record<string, unknown>> {
   const where = target === '-' ? 'standard input' : target;
-  const text = target === '-' ? await stdin.read('--inputs -') : readTextFile(resolve(io.cwd, target), `--inputs ${target}`);
+  const text = target === '-' ? await stdin.read('--inputs -') : readTextFile(resolve(io.cwd, target), `--inputs ${target}`, 'a JSON object in a UTF-8 file');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -112,7 +115,8 @@ export async function readInputs(flags: InputFlags, io: Io): Promise<Record<stri
       throw new LoomError('USAGE', `--input "${pair}" must be name=value`, { hint: 'e.g. --input question="How do I retry?" or --input text=@article.md' });
     }
     const name = pair.slice(0, eq);
-    inputs[name] = await inputValue(name, pair.slice(eq + 1), io, stdin);
+    // an own property even for "__proto__", so it is reported as an unknown input like any other name
+    Object.defineProperty(inputs, name, { value: await inputValue(name, pair.slice(eq + 1), io, stdin), enumerable: true, writable: true, configurable: true });
   }
   return inputs;
 }

@@ -1,36 +1,45 @@
-import { Liquid } from 'liquidjs';
+import { Liquid, type LiquidOptions } from 'liquidjs';
 import { LoomError } from '../errors.js';
 
-/**
+/*
  * Templates are Liquid: no JavaScript is ever evaluated, and `ownPropertyOnly` keeps
  * prototype members (constructor, __proto__) out of reach.
  * A value that is exactly one `{{ expr }}` passes the referenced value with its type;
  * anything else is string interpolation.
  */
-const liquid = new Liquid({
+/**
+ * A Liquid for templates from pipeline files and prompt overrides, which may come from shared
+ * recipe folders: no file tags (the default file system would let `{% include ".env" %}` send a
+ * secret to the model), and memory/time bounds so `{% for i in (1..100000000) %}` cannot hang a run.
+ */
+export function createSafeLiquid(options: LiquidOptions = {}): Liquid {
+  const engine = new Liquid({
+    ...options,
+    templates: {},
+    // bounds far above any prompt
+    memoryLimit: 50_000_000,
+    renderLimit: 5_000,
+    parseLimit: 10_000_000,
+  });
+  for (const tag of ['include', 'render', 'layout']) {
+    engine.registerTag(tag, {
+      parse() {
+        throw new Error(`{% ${tag} %} is not allowed: pipeline templates cannot read files; pass the text as an input or a step output`);
+      },
+      render() {},
+    });
+  }
+  return engine;
+}
+
+const liquid = createSafeLiquid({
   strictVariables: true,
   strictFilters: true,
   ownPropertyOnly: true,
   jsTruthy: false,
   cache: 512,
   outputEscape: undefined,
-  // Pipelines come from shared recipe folders: a template must not read files (the default
-  // file system would let `{% include ".env" %}` send a secret to the model) ...
-  templates: {},
-  // ... nor hang or exhaust memory (`{% for i in (1..100000000) %}`): bounds far above any prompt
-  memoryLimit: 50_000_000,
-  renderLimit: 5_000,
-  parseLimit: 10_000_000,
 });
-
-for (const tag of ['include', 'render', 'layout']) {
-  liquid.registerTag(tag, {
-    parse() {
-      throw new Error(`{% ${tag} %} is not allowed: pipeline templates cannot read files; pass the text as an input or a step output`);
-    },
-    render() {},
-  });
-}
 
 liquid.registerFilter('json', (v: unknown, indent?: number) => JSON.stringify(v, null, indent ?? 0));
 

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Liquid } from 'liquidjs';
 import { LoomError } from '../../errors.js';
+import { createSafeLiquid } from '../../spec/template.js';
 
 /*
  * Prompt templates: Liquid files shipped in packages/core/prompts/ (`<kind>.<role>.liquid`),
@@ -14,7 +14,8 @@ import { LoomError } from '../../errors.js';
 /** packages/core/prompts, from both src/steps/lib (vitest) and dist/steps/lib (built) */
 export const PROMPTS_DIR = fileURLToPath(new URL('../../../prompts/', import.meta.url));
 
-const liquid = new Liquid({
+// overrides come from the YAML: the same guarded Liquid as pipeline templates (no file tags, bounded)
+const liquid = createSafeLiquid({
   strictVariables: true,
   strictFilters: true,
   lenientIf: true,
