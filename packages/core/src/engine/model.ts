@@ -25,8 +25,27 @@ export function wrapModel(
     async call(request: ModelCallRequest) {
       const t0 = performance.now();
       const req: ModelCallRequest = { ...request, signal: request.signal ?? signal, cache: request.cache ?? state.options.cache };
+      // A timed-out or cancelled attempt is over when its signal aborts, before the HTTP call
+      // unwinds: count the failed call then, or the last attempt would miss the run ledger.
+      let counted = false;
+      const failed = (error: unknown) => {
+        if (counted) return;
+        counted = true;
+        for (const u of usages) u.calls += 1;
+        if (state.emit.enabled) {
+          const e = toLoomError(error);
+          state.emit.emit({
+            type: 'model-call', step: stepId, item, model: label, promptTokens: 0, completionTokens: 0,
+            estimated: true, cached: false, latencyMs: Math.round(performance.now() - t0), error: e.message, code: e.code,
+          });
+        }
+      };
+      const onAbort = () => failed(req.signal!.reason);
+      req.signal?.addEventListener('abort', onAbort, { once: true });
       try {
         const result = await handle.call(req);
+        if (counted) return result; // the attempt was abandoned; its late answer is not used
+        counted = true;
         for (const u of usages) {
           u.promptTokens += result.usage.promptTokens;
           u.completionTokens += result.usage.completionTokens;
@@ -44,15 +63,10 @@ export function wrapModel(
         }
         return result;
       } catch (error) {
-        for (const u of usages) u.calls += 1;
-        if (state.emit.enabled) {
-          const e = toLoomError(error);
-          state.emit.emit({
-            type: 'model-call', step: stepId, item, model: label, promptTokens: 0, completionTokens: 0,
-            estimated: true, cached: false, latencyMs: Math.round(performance.now() - t0), error: e.message, code: e.code,
-          });
-        }
+        failed(error);
         throw error;
+      } finally {
+        req.signal?.removeEventListener('abort', onAbort);
       }
     },
   };
