@@ -32,7 +32,9 @@ function parseConcurrency(value: string): number {
 
 /** --events: one JSON line per event, to stdout or a file (written synchronously, so Ctrl-C loses nothing). */
 function eventWriter(core: Core, target: string, io: Io): { listener: RunEventListener; close(): void } {
-  if (target === '-') return { listener: (e) => io.stdout.write(JSON.stringify(e) + '\n'), close() {} };
+  // events carry server messages and step outputs: keys out, as in the ledger and on stderr
+  const line = (e: RunEvent) => core.redact(JSON.stringify(e), io.env) + '\n';
+  if (target === '-') return { listener: (e) => io.stdout.write(line(e)), close() {} };
   const path = resolve(io.cwd, target);
   let fd: number;
   try {
@@ -40,7 +42,7 @@ function eventWriter(core: Core, target: string, io: Io): { listener: RunEventLi
   } catch (error) {
     throw new core.LoomError('USAGE', `--events: cannot write ${path}: ${(error as Error).message}`);
   }
-  return { listener: (e) => writeSync(fd, JSON.stringify(e) + '\n'), close: () => closeSync(fd) };
+  return { listener: (e) => writeSync(fd, line(e)), close: () => closeSync(fd) };
 }
 
 /** Runs go into the store's run ledger (`loom runs`) when that store exists; a run never creates one. */
