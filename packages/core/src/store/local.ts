@@ -124,7 +124,8 @@ export class SqliteHnswBackend implements StoreBackend {
       this.lastPlan = 'hnsw';
       return this.index.search(query, k);
     }
-    const total = Math.max(1, this.db.count('vectors'));
+    // count(*) over the vectors table reads every page of it; the index knows its size
+    const total = Math.max(1, this.index.elements);
     const limit = Math.max(EXACT_SCAN_MIN, Math.min(EXACT_SCAN_MAX, Math.floor(total * EXACT_SCAN_SHARE)));
     const rows = this.candidates(filter, limit);
     if (rows) {
