@@ -114,7 +114,8 @@ t0 = performance.now();
 const reopened = await LoomVectorStore.open(dir, new Fixed());
 const loomOpen = seconds(t0);
 const loomSearch = async (q, filter) => (await reopened.similaritySearchVectorWithScore(Array.from(q), K, filter)).map(([d]) => Number(d.id));
-results.push({ ...(await measure('LoomVectorStore (M 16, efConstruction 200, ef 128)', (q) => loomSearch(q), truth)), build: loomBuild, open: loomOpen });
+const EF = reopened.store.index.params.ef;
+results.push({ ...(await measure(`LoomVectorStore (M 16, efConstruction 200, ef ${EF})`, (q) => loomSearch(q), truth)), build: loomBuild, open: loomOpen });
 
 // --- raw hnswlib-node with the store's parameters
 t0 = performance.now();
@@ -122,11 +123,11 @@ const raw = new hnswlib.HierarchicalNSW('ip', D);
 raw.initIndex(N, 16, 200, 100);
 for (let i = 0; i < N; i++) raw.addPoint(Array.from(row(i)), i);
 const rawBuild = seconds(t0);
-raw.setEf(128);
-results.push({ ...(await measure('raw hnswlib-node (M 16, efConstruction 200, ef 128)', (q) => raw.searchKnn(Array.from(q), K).neighbors, truth)), build: rawBuild });
+raw.setEf(EF);
+results.push({ ...(await measure(`raw hnswlib-node (M 16, efConstruction 200, ef ${EF})`, (q) => raw.searchKnn(Array.from(q), K).neighbors, truth)), build: rawBuild });
 raw.setEf(10);
 results.push({ ...(await measure('raw hnswlib-node, default ef (10)', (q) => raw.searchKnn(Array.from(q), K).neighbors, truth)), build: rawBuild });
-raw.setEf(128);
+raw.setEf(EF);
 
 // --- LangChain HNSWLib with its defaults
 t0 = performance.now();
@@ -147,7 +148,7 @@ const first = performance.now();
 await loomSearch(queries[0], { tag: 'g7' });
 const cold = performance.now() - first;
 filtered.push({ ...(await measure('LoomVectorStore, filter tag (exact plan)', (q) => loomSearch(q, { tag: 'g7' }), truthFiltered)), note: `first query ${cold.toFixed(1)} ms (reads the 1% from SQLite), then cached` });
-filtered.push(await measure('raw hnswlib-node, filter callback (ef 128)', (q) => raw.searchKnn(Array.from(q), K, (label) => group(label) === 7).neighbors, truthFiltered));
+filtered.push(await measure(`raw hnswlib-node, filter callback (ef ${EF})`, (q) => raw.searchKnn(Array.from(q), K, (label) => group(label) === 7).neighbors, truthFiltered));
 filtered.push(await measure('LangChain HNSWLib, filter function', (q) => lcSearch(q, (doc) => doc.metadata.group === 7), truthFiltered));
 reopened.store.close();
 rmSync(dir, { recursive: true, force: true });
@@ -156,7 +157,7 @@ const unfilteredLoom = results[0].p50;
 console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`);
 console.log(`\n| system | recall@10 | p50 ms | p95 ms | build s |\n| --- | ---: | ---: | ---: | ---: |`);
 for (const r of results) console.log(`| ${r.label} | ${r.recall.toFixed(3)} | ${r.p50.toFixed(3)} | ${r.p95.toFixed(3)} | ${r.build}${r.open ? ` (open ${r.open} s)` : ''} |`);
-console.log(`\nLoom p50 / raw hnswlib p50 (ef 128): ${(results[0].p50 / results[1].p50).toFixed(2)}x`);
+console.log(`\nLoom p50 / raw hnswlib p50 (ef ${EF}): ${(results[0].p50 / results[1].p50).toFixed(2)}x`);
 console.log(`\n| filtered, 1% selectivity | recall@10 | p50 ms | p50 vs Loom unfiltered |\n| --- | ---: | ---: | ---: |`);
 for (const r of filtered) console.log(`| ${r.label} | ${r.recall.toFixed(3)} | ${r.p50.toFixed(3)} | ${(r.p50 / unfilteredLoom).toFixed(1)}x |`);
 for (const r of filtered) if (r.note) console.log(`${r.label}: ${r.note}`);

@@ -13,7 +13,7 @@ export interface HnswParams {
   ef: number;
 }
 
-export const DEFAULT_HNSW: HnswParams = { m: 16, efConstruction: 200, ef: 128 };
+export const DEFAULT_HNSW: HnswParams = { m: 16, efConstruction: 200, ef: 256 };
 
 /** What SQLite remembers about the derived index file. */
 export interface IndexFileRecord {
@@ -116,7 +116,8 @@ export class VectorIndex {
   rebuild(onProgress?: Progress): void {
     this.db.db.transaction(() => {
       const gen = this.db.generation();
-      const total = this.db.count('vectors');
+      // chunks and vectors are one to one; counting chunks uses a small covering index
+      const total = this.db.count('chunks');
       const index = this.fresh(Math.max(1024, Math.ceil(total * 1.1)));
       let done = 0;
       onProgress?.({ phase: 'index', done, total });

@@ -30,7 +30,7 @@ export function storeInfo(store: LoomStore): StoreInfo {
       generation: index.generation,
       storeGeneration: db.generation(),
       elements: index.elements,
-      deleted: Math.max(0, index.elements - db.count('vectors')),
+      deleted: Math.max(0, index.elements - chunks),
       m: index.params.m,
       efConstruction: index.params.efConstruction,
       ef: index.params.ef,
