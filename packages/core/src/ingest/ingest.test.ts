@@ -130,6 +130,30 @@ describe('ingest', () => {
     s.close();
   });
 
+  it('uses an OpenAI-compatible embedder, batched, and remembers it', async () => {
+    const { startFakeOpenAI } = await import('../testing/fake-openai.js');
+    const fake = await startFakeOpenAI({ embeddingDimensions: 32 });
+    try {
+      const env = { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test-not-a-secret' };
+      const first = await ingest({ paths: [join(docs, 'en')], store, embedder: 'openai:text-embedding-3-small', env });
+      expect(first.embedded).toBe(first.chunks);
+      const calls = fake.requestsTo('embeddings').length;
+      expect(calls).toBeGreaterThan(0);
+      expect(calls).toBeLessThan(first.chunks); // batched, not one request per chunk
+      const again = await ingest({ paths: [join(docs, 'en')], store, env });
+      expect(again.embedded).toBe(0);
+      expect(fake.requestsTo('embeddings').length).toBe(calls);
+      const s = await openStore(store, { env });
+      expect(s.info().embedder).toMatchObject({ spec: 'openai:text-embedding-3-small', dimensions: 32 });
+      expect(s.index.state).toBe('loaded');
+      expect(await s.search('retry', { k: 2, mode: 'vector' })).toHaveLength(2);
+      s.close();
+      await expect(ingest({ paths: [join(docs, 'en')], store, embedder: 'local' })).rejects.toMatchObject({ code: 'STORE_EMBEDDER_MISMATCH' });
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('re-chunks every file when the chunk size changes', async () => {
     const first = await ingest({ paths: [docs], store });
     const second = await ingest({ paths: [docs], store, chunkSize: 300, chunkOverlap: 0 });

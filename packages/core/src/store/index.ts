@@ -46,6 +46,25 @@ export function ensureDir(dir: string): void {
   }
 }
 
+/**
+ * A new store takes its dimension from a real embedding: a model table can be wrong for a server
+ * (a local OpenAI-compatible server, a model with a `dimensions` option), and the index cannot
+ * change its dimension once built.
+ */
+async function probeDimensions(embedder: StoreEmbedder): Promise<StoreEmbedder> {
+  const [probe] = await embedder.embedMany(['dimension probe']);
+  return !probe || probe.length === embedder.dimensions ? embedder : withDimensions(embedder, probe.length);
+}
+
+function withDimensions(embedder: StoreEmbedder, dimensions: number): StoreEmbedder {
+  return {
+    id: embedder.id,
+    dimensions,
+    embedMany: (texts, signal) => embedder.embedMany(texts, signal),
+    embedQuery: embedder.embedQuery ? (text, signal) => embedder.embedQuery!(text, signal) : undefined,
+  };
+}
+
 /** The spec that recreates an embedder from its id, where the CLI can ('local:hash-v1:384' -> 'local:384'). */
 function specOf(id: string): string {
   const local = /^local:hash-v\d+:(\d+)$/.exec(id);
@@ -71,7 +90,9 @@ export async function openStore(dir: string, options: OpenStoreOptions & { embed
   try {
     const stored = db.getSetting<EmbedderSetting>('embedder');
     const spec = options.embedder ?? stored?.spec ?? 'local';
-    const embedder = options.embeddings ?? (await resolveEmbedder(spec, options.env));
+    let embedder = options.embeddings ?? (await resolveEmbedder(spec, options.env));
+    if (!stored && !options.readonly) embedder = await probeDimensions(embedder);
+    else if (stored && stored.id === embedder.id && stored.dimensions !== embedder.dimensions) embedder = withDimensions(embedder, stored.dimensions);
     if (stored && stored.id !== embedder.id && !options.reembed) {
       throw new LoomError('STORE_EMBEDDER_MISMATCH', `store ${root} was built with embedder ${stored.id}; this run uses ${embedder.id}`, {
         file: root,
