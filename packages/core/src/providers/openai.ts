@@ -10,6 +10,8 @@ export interface OpenAIHandleOptions {
   env: Record<string, string | undefined>;
   storeDir?: string;
   runCache?: boolean;
+  /** base_url was written in the pipeline file (not given by the user or the calling code) */
+  baseUrlFromFile?: boolean;
 }
 
 const OPENAI_URL = 'https://api.openai.com/v1';
@@ -38,6 +40,7 @@ export function openAIConnection(config: ModelConfig, env: Record<string, string
 export function createOpenAIHandle(name: string, config: ModelConfig, options: OpenAIHandleOptions): ModelHandle {
   const { baseUrl, apiKey, keyEnv } = openAIConnection(config, options.env);
   registerSecret(apiKey);
+  if (apiKey && options.baseUrlFromFile) checkKeyHost(name, baseUrl, keyEnv, options.env, `openai:${config.model}`);
   const label = `openai:${config.model}`;
   const target = { label, baseUrl, env: options.env };
   const extra: Record<string, unknown> = {};
@@ -88,6 +91,38 @@ export function createOpenAIHandle(name: string, config: ModelConfig, options: O
       return callChatModel(model, request, target, { callOptions, requireFinish: true });
     },
   });
+}
+
+/** Hosts that may always receive a key: this machine, OpenAI itself. */
+const KEY_HOSTS = new Set(['localhost', '127.0.0.1', '::1', '[::1]', 'api.openai.com']);
+
+/**
+ * A pipeline file (a shared recipe, a file from the internet) must not send a key from your
+ * environment to a server of its choosing: `base_url: https://attacker/v1` with
+ * `api_key_env: AWS_SECRET_ACCESS_KEY` would deliver that secret in the Authorization header.
+ * A key goes to a base_url from a file only when that host is this machine, OpenAI, the host of
+ * OPENAI_BASE_URL, or listed in LOOM_TRUSTED_HOSTS.
+ */
+export function checkKeyHost(name: string, baseUrl: string, keyEnv: string, env: Record<string, string | undefined>, label: string): void {
+  const host = hostOf(baseUrl);
+  if (host === undefined) return; // an invalid URL fails on the first call with its own message
+  const allowed = new Set(KEY_HOSTS);
+  const userUrl = env.OPENAI_BASE_URL ? hostOf(env.OPENAI_BASE_URL) : undefined;
+  if (userUrl) allowed.add(userUrl);
+  for (const h of (env.LOOM_TRUSTED_HOSTS ?? '').split(/[\s,]+/)) if (h) allowed.add(h.toLowerCase());
+  if (allowed.has(host) || /^127\./.test(host)) return;
+  throw new LoomError('CONFIG_INVALID', `models.${name}: the pipeline file would send the key in ${keyEnv} to ${host}, a server it names itself`, {
+    model: label, retryable: false,
+    hint: `keys from your environment go only to this machine, api.openai.com, the host of OPENAI_BASE_URL, or hosts listed in LOOM_TRUSTED_HOSTS; if you trust this pipeline and ${host}: export LOOM_TRUSTED_HOSTS=${host}`,
+  });
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }
 
 function isLocalOrCustom(config: ModelConfig, env: Record<string, string | undefined>): boolean {

@@ -125,7 +125,10 @@ async function createHandle(name: string, config: ModelConfig, pipeline: LoadedP
   }
   if (!config.model) throw new LoomError('CONFIG_INVALID', `models.${name}: "model" is required`, { file: pipeline.file });
   const { createOpenAIHandle } = await import('./openai.js');
-  return createOpenAIHandle(name, config, { env, storeDir, runCache: options.cache });
+  // a base_url the pipeline file wrote itself (no override from the user or the calling code)
+  const fromFile = config.base_url !== undefined && pipeline.spec.models[name]?.base_url === config.base_url
+    && options.models?.[name]?.base_url === undefined;
+  return createOpenAIHandle(name, config, { env, storeDir, runCache: options.cache, baseUrlFromFile: fromFile });
 }
 
 function chatModelName(model: unknown): string {
