@@ -25,6 +25,7 @@ export function checkTests(ctx: CheckContext): void {
     if (!given) return;
     const label = typeof test.name === 'string' ? `test "${test.name}"` : `test #${i + 1}`;
     checkExpectError(ctx, test.expect_error, label, i);
+    checkPatterns(ctx, test.assert, label, i);
     for (const p of checkInputs(declared, given).problems) {
       const known = p.name in given;
       ctx.report('test-inputs', `${label}: input "${p.name}": ${p.message}`, ['tests', i, ...(known ? ['inputs', p.name] : test.inputs === undefined ? [] : ['inputs'])], {
@@ -41,5 +42,20 @@ function checkExpectError(ctx: CheckContext, code: unknown, label: string, i: nu
   const guess = closest(code, ERROR_CODES);
   ctx.report('invalid-value', `${label}: expect_error "${code}" is not an error code`, ['tests', i, 'expect_error'], {
     hint: guess ? `did you mean ${guess}?` : 'see docs/errors.md for the codes, e.g. PROVIDER_NOT_CONFIGURED',
+  });
+}
+
+/** `matches:` must be a regex `loom test` can compile, or the case fails for a reason the file could have told. */
+function checkPatterns(ctx: CheckContext, asserts: unknown, label: string, i: number): void {
+  if (!Array.isArray(asserts)) return;
+  asserts.forEach((a, j) => {
+    if (!isPlainObject(a) || typeof a.matches !== 'string') return;
+    try {
+      new RegExp(a.matches, 'u');
+    } catch (error) {
+      ctx.report('invalid-value', `${label}: matches is not a valid regular expression (${(error as Error).message.replace(/^Invalid regular expression: /, '')})`, ['tests', i, 'assert', j, 'matches'], {
+        hint: 'a JavaScript regular expression, e.g. matches: "retr(y|ies)"; escape ( [ { . * + ? with a backslash to match them literally',
+      });
+    }
   });
 }

@@ -1,3 +1,4 @@
+import { createContext, runInContext } from 'node:vm';
 import picomatch from 'picomatch';
 import type { TestAssertion } from '../spec/types.js';
 
@@ -47,6 +48,24 @@ function deepEqual(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+const REGEX_MS = 1000;
+const regexContext = createContext({});
+
+/**
+ * RegExp.test with a time limit: a pattern from a test file (a shared recipe) such as "^(a+)+$"
+ * backtracks for hours on the wrong text. V8 interrupts a regex inside a timed vm script.
+ */
+function boundedTest(re: RegExp, text: string): boolean {
+  regexContext.re = re;
+  regexContext.text = text;
+  try {
+    return runInContext('re.test(text)', regexContext, { timeout: REGEX_MS }) as boolean;
+  } finally {
+    regexContext.re = undefined;
+    regexContext.text = undefined;
+  }
+}
+
 /**
  * Checks one assertion against a run's outputs. Text comparisons (`contains`, `not_contains`)
  * ignore case, since model output varies in capitalisation; `matches` is a JS regex as written.
@@ -69,10 +88,12 @@ export function checkAssertion(assertion: TestAssertion, ctx: AssertionContext):
     let ok = false;
     let detail: string | undefined;
     try {
-      ok = new RegExp(assertion.matches, 'u').test(text);
+      ok = boundedTest(new RegExp(assertion.matches, 'u'), text);
       if (!ok) detail = `got: ${short(text)}`;
     } catch (error) {
-      detail = `invalid regex: ${(error as Error).message}`;
+      detail = (error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT'
+        ? `the regex took over ${REGEX_MS} ms on this output (nested quantifiers such as (a+)+ backtrack without end); simplify it`
+        : `invalid regex: ${(error as Error).message}`;
     }
     results.push({ ok, label: `${where} matches /${assertion.matches}/`, detail });
   }
