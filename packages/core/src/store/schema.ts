@@ -91,6 +91,9 @@ export function applyPragmas(db: Database.Database, readonly: boolean): void {
   // bounded page cache (negative = KiB) so a million-chunk store stays well under the RSS goal
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');
+  // reads through a memory map skip a syscall per page: a selective filter's first exact scan
+  // reads its vectors about twice as fast; bounded so a big store's RSS stays predictable
+  db.pragma('mmap_size = 134217728');
 }
 
 export function schemaVersion(db: Database.Database): number {
