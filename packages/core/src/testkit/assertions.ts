@@ -102,7 +102,15 @@ export function checkAssertion(assertion: TestAssertion, ctx: AssertionContext):
     results.push({ ok, label: `${where} equals ${short(JSON.stringify(assertion.equals), 60)}`, detail: ok ? undefined : `got: ${short(text)}` });
   }
   if (assertion.cites !== undefined) {
-    const isMatch = picomatch(assertion.cites, { dot: true });
+    // a glob is a regex too: the same time limit keeps a hostile glob from hanging on a long path
+    const re = picomatch.makeRe(assertion.cites, { dot: true });
+    const isMatch = (source: string) => {
+      try {
+        return boundedTest(re, source);
+      } catch {
+        return false;
+      }
+    };
     const sources = Array.isArray(value)
       ? value.map((c) => (c && typeof c === 'object' ? String((c as { source?: unknown }).source ?? '') : String(c)))
       : [];
