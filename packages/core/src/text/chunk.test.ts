@@ -89,6 +89,25 @@ describe('chunkMarkdown', () => {
     expect(chunks.map((c) => c.text)).toEqual(['Before the code.', code, 'After the code.']);
   });
 
+  it('cuts a pathological code block (a fence never closed) at line ends, in linear time', () => {
+    const src = `# Dump\n\nIntro.\n\n\`\`\`\n${'a generated line of code;\n'.repeat(200_000)}`;
+    const t0 = performance.now();
+    const chunks = chunkMarkdown(src).chunks;
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(chunks.length).toBeGreaterThan(1000);
+    for (const c of chunks) expect(c.text.length).toBeLessThanOrEqual(1200);
+    expect(chunks.slice(1).every((c) => c.text.endsWith('a generated line of code;'))).toBe(true);
+  });
+
+  it('splits a 4 MB paragraph without any break in linear time', () => {
+    const t0 = performance.now();
+    const chunks = chunkMarkdown(`# Long\n\n${'x'.repeat(4_000_000)}`).chunks;
+    expect(performance.now() - t0).toBeLessThan(2000); // was quadratic: ~10 s
+    expect(chunks.length).toBeGreaterThanOrEqual(Math.ceil(4_000_000 / 1200));
+    expect(chunks.every((c) => c.text.length <= 1200 && /^[x\n]+$/.test(c.text))).toBe(true);
+    expect(chunks[chunks.length - 1].end).toBe(4_000_000 + '# Long\n\n'.length);
+  });
+
   it('packs paragraphs up to maxChars with overlap from the previous chunk in the same section', () => {
     const paragraphs = Array.from({ length: 12 }, (_, i) => `Paragraph ${i} says something useful about reactivity. It ends here.`);
     const src = `## Section\n\n${paragraphs.join('\n\n')}\n\n## Next\n\nFresh start.`;
