@@ -1,5 +1,5 @@
 import type { IngestProgress, IngestSummary } from '@promptloom/core';
-import { LoomError } from '@promptloom/core';
+import { LoomError } from '@promptloom/core/spec';
 import { type Io, isInteractive, writeJson } from '../io.js';
 import { createProgress, type Progress } from '../progress.js';
 import { interruptSignal, type RegisterCommand } from './types.js';

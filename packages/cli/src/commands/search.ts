@@ -1,5 +1,5 @@
 import type { Hit, SearchMode } from '@promptloom/core';
-import { LoomError } from '@promptloom/core';
+import { LoomError } from '@promptloom/core/spec';
 import { type Io, writeJson } from '../io.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
 
