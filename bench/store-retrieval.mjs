@@ -43,6 +43,7 @@ const VARIANTS = {
   'dictionary always + gate': { ...BASE, ...CROSS, crossLingual: 'always' },
   'protect 1 + dictionary + gate': { ...BASE, ...CROSS, protect: 1 },
   'protect 2 + dictionary + gate': { ...BASE, ...CROSS, protect: 2 },
+  'default without pruning common tokens': { pruneCommon: false },
   'default': {},
 };
 

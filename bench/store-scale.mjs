@@ -21,10 +21,30 @@ const { values: opts } = parseArgs({
   },
 });
 
-const EN = ('queue worker retry backoff schedule cron delay priority redis lock shutdown progress event handler timeout payload ' +
+// Zipf-distributed vocabularies, as in real text: a few words everywhere, most words rare
+const BASE = ('queue worker retry backoff schedule cron delay priority redis lock shutdown progress event handler timeout payload ' +
   'batch limit tenant token bucket metric trace log config cluster node replica snapshot index vector search chunk store ' +
   'embed filter prune rename sync crash commit component reactive render template directive slot prop emit watcher').split(' ');
-const ZH = '队列 任务 重试 退避 定时 延迟 优先级 锁 关闭 进度 事件 超时 批量 限流 租户 令牌 指标 日志 配置 集群 节点 副本 快照 索引 向量 搜索 存储 过滤 组件 响应式 渲染 模板 指令 插槽 属性'.split(' ');
+const SYLLABLES = 'ka lo mi ne tu ra se vo pi da ge lu fa zo ry che qua bri ton mel'.split(' ');
+const HAN = '的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处理府研质'.split('');
+let seed = 3;
+const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+function zipf(size) {
+  const weights = Array.from({ length: size }, (_, i) => 1 / (i + 1));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const cdf = [];
+  let acc = 0;
+  for (const w of weights) cdf.push((acc += w / total));
+  return () => {
+    const r = rnd();
+    let lo = 0, hi = size - 1;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (cdf[mid] < r) lo = mid + 1; else hi = mid; }
+    return lo;
+  };
+}
+const EN = [...BASE, ...Array.from({ length: 30000 }, (_, i) => SYLLABLES[i % 20] + SYLLABLES[Math.floor(i / 20) % 20] + (i >= 400 ? SYLLABLES[Math.floor(i / 400) % 20] : ''))];
+const ZH = Array.from({ length: 20000 }, (_, i) => HAN[i % HAN.length] + HAN[Math.floor(i / HAN.length) % HAN.length]);
+const enWord = zipf(EN.length), zhWord = zipf(ZH.length);
 
 if (opts.measure) {
   await measure(opts.measure);
@@ -35,9 +55,6 @@ const chunks = Number(opts.chunks);
 const root = opts.keep ?? mkdtempSync(join(tmpdir(), 'storebench-scale-'));
 const docs = join(root, 'docs');
 const store = join(root, 'store');
-let seed = 3;
-const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-const pick = (list) => list[Math.floor(rnd() * list.length)];
 const pages = Math.ceil(chunks / 10);
 for (let p = 0; p < pages; p++) {
   const zh = p % 5 === 0;
@@ -45,8 +62,8 @@ for (let p = 0; p < pages; p++) {
   if (p < 100) mkdirSync(dir, { recursive: true });
   const out = [`# Page ${p}\n`];
   for (let s = 0; s < 10; s++) {
-    out.push(`## ${zh ? pick(ZH) + pick(ZH) : pick(EN) + ' ' + pick(EN)} ${s}\n`);
-    const words = Array.from({ length: zh ? 260 : 110 }, () => (zh ? pick(ZH) : pick(EN)));
+    out.push(`## ${zh ? ZH[zhWord()] + ZH[zhWord()] : EN[enWord()] + ' ' + EN[enWord()]} ${s}\n`);
+    const words = Array.from({ length: zh ? 130 : 110 }, () => (zh ? ZH[zhWord()] : EN[enWord()]));
     out.push(`${words.join(zh ? '' : ' ')} p${p}s${s}.\n`);
   }
   writeFileSync(join(dir, `page-${p}.md`), out.join('\n'));
@@ -76,7 +93,7 @@ async function measure(dir) {
   const store = await openStore(dir, { readonly: true });
   const openMs = performance.now() - t0;
   const info = store.info();
-  const queries = ['retry backoff for a failed worker', 'cron schedule delay priority', '重试 队列 超时', 'token bucket rate limit per tenant', '组件 渲染 模板'];
+  const queries = ['retry backoff for a failed worker', 'cron schedule delay priority', '的一是 在不 队列', 'token bucket rate limit per tenant', '中大 为上 个国'];
   const cases = [['hybrid', {}], ['vector', { mode: 'vector' }], ['lexical', { mode: 'lexical' }], ['hybrid, lang=zh (20%)', { lang: 'zh' }], ['vector, source glob 1%', { mode: 'vector', filter: { source: 'part7/**' } }]];
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`);
   console.log(`store: ${info.chunks} chunks, ${info.sources} sources; SQLite ${(info.bytes.sqlite / 2 ** 30).toFixed(2)} GB, index ${(info.bytes.hnsw / 2 ** 30).toFixed(2)} GB`);

@@ -109,6 +109,33 @@ export class SqliteHnswBackend implements StoreBackend {
     return this.noise;
   }
 
+  private readonly dfCache = new Map<string, number>();
+  private dfGeneration = -1;
+
+  /**
+   * In how many chunks a query token occurs (FTS5 applies the same tokenizer and stemmer as the
+   * index). Cached until the store changes: the costly tokens are the common ones, which recur.
+   */
+  docFreq(token: string): number {
+    const generation = this.db.generation();
+    if (generation !== this.dfGeneration) {
+      this.dfCache.clear();
+      this.dfGeneration = generation;
+    }
+    let n = this.dfCache.get(token);
+    if (n === undefined) {
+      n = this.db.db.prepare('SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?').pluck().get(`"${token.replace(/"/g, '""')}"`) as number;
+      if (this.dfCache.size > 50000) this.dfCache.clear();
+      this.dfCache.set(token, n);
+    }
+    return n;
+  }
+
+  /** Approximate number of chunks (the index's element count, deleted slots included). */
+  get size(): number {
+    return this.index.elements;
+  }
+
   lexicalSearch(match: string, k: number, filter?: SqlFilter): Scored[] {
     return this.db.lexical(match, k, this.lexicalWeights, filter);
   }
@@ -132,7 +159,8 @@ export class SqliteHnswBackend implements StoreBackend {
       this.lastPlan = 'exact';
       return exactTopK(query, rows, k);
     }
-    const share = Math.max(this.db.countMatching(filter) / total, 1e-6);
+    const matching = this.db.countMatching(filter);
+    const share = Math.max(matching / total, 1e-6);
     let fetch = Math.ceil((k / share) * 1.5);
     const cap = Math.min(total, 4096);
     while (fetch <= cap) {
@@ -143,7 +171,19 @@ export class SqliteHnswBackend implements StoreBackend {
         this.lastPlan = 'hnsw-postfilter';
         return kept.slice(0, k);
       }
+      // far fewer passing neighbours than the filter's share predicts: the filter excludes the
+      // query's neighbourhood (an English question, lang=zh); fetching more will not find them
+      if (kept.length < fetch * share * 0.25) break;
       fetch *= 2;
+    }
+    // an exact scan of a mid-size match set (cached) beats hnswlib's filter callback, which must
+    // walk from the query's neighbourhood to the allowed region one JS call per visited node
+    if (matching * this.dimensions * 4 <= FILTER_CACHE_BYTES / 2) {
+      const rows = this.candidates(filter, matching);
+      if (rows) {
+        this.lastPlan = 'exact';
+        return exactTopK(query, rows, k);
+      }
     }
     this.lastPlan = 'hnsw-filter';
     const allowed = this.db.matchingIds(filter);
