@@ -50,7 +50,7 @@ describe('ordering and concurrency', () => {
     const elapsed = performance.now() - t0;
     expect(r.status).toBe('ok');
     expect(elapsed).toBeGreaterThanOrEqual(295);
-    expect(elapsed).toBeLessThan(500);
+    expect(elapsed).toBeLessThan(590); // one after the other could not finish under 600
   });
 
   it('rejects a cycle and a reference to an unknown step before running anything', async () => {

@@ -124,7 +124,7 @@ outputs:`);
     expect(result.status).toBe('ok');
     expect(fake.maxInFlight).toBe(2);
     expect(wall).toBeGreaterThanOrEqual(290);
-    expect(wall).toBeLessThan(550);
+    expect(wall).toBeLessThan(590); // one after the other could not finish under 600
     expect(detail.steps.map((s) => s.calls)).toEqual([1, 1]);
   });
 

@@ -117,7 +117,7 @@ describe('prompt step against an OpenAI-compatible server on 127.0.0.1', () => {
     expect(r.outputs).toEqual({ a: 'Fake answer: First question?', b: 'Fake answer: 第二个问题？' });
     expect(server.maxInFlight).toBe(2);
     expect(elapsed).toBeGreaterThanOrEqual(295);
-    expect(elapsed).toBeLessThan(500);
+    expect(elapsed).toBeLessThan(590); // one after the other could not finish under 600
   });
 
   it('honours Retry-After from a 429 and streams the final step', async () => {
