@@ -90,8 +90,8 @@ function splitCode(source: string, block: Piece, max: number): Piece[] {
   const out: Piece[] = [];
   let start = block.start;
   while (block.end - start > max) {
-    const nl = source.lastIndexOf('\n', start + max - 1);
-    const cut = nl > start ? nl + 1 : start + max;
+    const nl = source.slice(start, start + max).lastIndexOf('\n');
+    const cut = nl > 0 ? start + nl + 1 : start + max;
     out.push({ kind: 'code', start, end: cut });
     start = cut;
   }

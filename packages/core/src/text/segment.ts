@@ -41,8 +41,10 @@ export function splitPieces(text: string, max = PIECE_CHARS): string[] {
 
 function findCut(text: string, start: number, end: number): number {
   const floor = start + Math.floor((end - start) / 2);
-  const newline = text.lastIndexOf('\n', end - 1);
-  if (newline >= floor) return newline + 1;
+  // look for the newline in the window only: lastIndexOf over the whole text, for every piece of
+  // a long text without newlines, made tokenizing quadratic (2 MB: 2.2 s)
+  const newline = text.slice(floor, end).lastIndexOf('\n');
+  if (newline >= 0) return floor + newline + 1;
   for (let i = end - 1; i >= floor; i--) {
     if (BOUNDARY.test(text[i])) return i + 1;
   }

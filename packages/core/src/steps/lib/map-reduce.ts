@@ -65,16 +65,19 @@ function fitUnits(text: string, budget: number, count: (t: string) => number): F
 function hardCut(text: string, budget: number, count: (t: string) => number): string[] {
   const out: string[] = [];
   let rest = text;
+  // a window of ~6 characters per token (text averages ~4); the cut is estimated from the
+  // window's own count and shrunk until it fits: a few counts per piece, where a binary search
+  // over all of `rest` made a 1 MB line take hours
+  const window = Math.max(64, budget * 6);
   while (rest.length) {
-    let lo = 1;
-    let hi = rest.length;
-    while (lo < hi) {
-      const mid = Math.ceil((lo + hi) / 2);
-      if (count(rest.slice(0, mid)) <= budget) lo = mid;
-      else hi = mid - 1;
+    let cut = Math.min(rest.length, window);
+    let tokens = count(rest.slice(0, cut));
+    while (tokens > budget && cut > 1) {
+      cut = Math.max(1, Math.min(cut - 1, Math.floor((cut * budget * 0.95) / tokens)));
+      tokens = count(rest.slice(0, cut));
     }
-    const space = rest.lastIndexOf(' ', lo);
-    const cut = lo < rest.length && space > lo * 0.7 ? space + 1 : lo;
+    const space = rest.lastIndexOf(' ', cut);
+    if (cut < rest.length && space > cut * 0.7) cut = space + 1;
     out.push(rest.slice(0, cut));
     rest = rest.slice(cut);
   }
