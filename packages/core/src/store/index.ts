@@ -91,7 +91,8 @@ export async function openStore(dir: string, options: OpenStoreOptions & { embed
     const stored = db.getSetting<EmbedderSetting>('embedder');
     const spec = options.embedder ?? stored?.spec ?? 'local';
     let embedder = options.embeddings ?? (await resolveEmbedder(spec, options.env));
-    if (!stored && !options.readonly) embedder = await probeDimensions(embedder);
+    // (embeddings passed in, as LoomVectorStore does, come with their dimension already known)
+    if (!stored && !options.readonly && !options.embeddings) embedder = await probeDimensions(embedder);
     else if (stored && stored.id === embedder.id && stored.dimensions !== embedder.dimensions) embedder = withDimensions(embedder, stored.dimensions);
     if (stored && stored.id !== embedder.id && !options.reembed) {
       throw new LoomError('STORE_EMBEDDER_MISMATCH', `store ${root} was built with embedder ${stored.id}; this run uses ${embedder.id}`, {
