@@ -51,12 +51,13 @@ function write(path: string, data: string | Buffer): void {
 }
 
 /** A file of `mb` megabytes written in pieces (never the whole thing in memory). */
-function bigFile(path: string, bytes: number, line: string): void {
+function bigFile(path: string, bytes: number, line: string, head = ''): void {
   mkdirSync(dirname(path), { recursive: true });
   const fd = openSync(path, 'w');
   const piece = Buffer.from(line.repeat(Math.ceil((1 << 20) / line.length)));
   try {
-    for (let done = 0; done < bytes; done += piece.length) writeSync(fd, piece, 0, Math.min(piece.length, bytes - done));
+    if (head) writeSync(fd, head);
+    for (let done = head.length; done < bytes; done += piece.length) writeSync(fd, piece, 0, Math.min(piece.length, bytes - done));
   } finally {
     closeSync(fd);
   }
@@ -119,6 +120,12 @@ export const STEPS: Record<string, Step> = {
     let text = 'version: 1\nname: many\nsteps:\n';
     for (let i = 0; i < Number(count); i++) text += `  - id: s${i}\n    summarize: { text: x }\n`;
     write(join(ctx.work, String(path)), text);
+  },
+  /** a Markdown page whose code fence is never closed, `bytes` long */
+  'unclosed-fence': (ctx, path, bytes) => bigFile(join(ctx.work, String(path)), Number(bytes), 'generated_line_of_code(1, 2, 3);\n', '# Dump\n\n```\n'),
+  'nested-html': (ctx, path, depth) => {
+    const n = Number(depth);
+    write(join(ctx.work, String(path)), `<html><head><title>Nested</title></head><body>${'<div>'.repeat(n)}The bottom of a very deep page.${'</div>'.repeat(n)}</body></html>`);
   },
   'deep-json': (ctx, path, depth) => {
     const n = Number(depth);

@@ -61,6 +61,20 @@ function decodeEntities(text: string): string {
 export function htmlToMarkdownish(html: string): { title?: string; text: string } {
   const titleMatch = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html) ?? /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(html);
   const title = titleMatch ? decodeEntities(titleMatch[1].replace(/<[^>]+>/g, '')).replace(/\s+/g, ' ').trim() || undefined : undefined;
-  const text = convert(html).replace(/\u00a0/g, ' ').replace(/\n{3,}/g, '\n\n').trim();
+  const text = safeConvert(html).replace(/\u00a0/g, ' ').replace(/\n{3,}/g, '\n\n').trim();
   return { title, text };
+}
+
+/**
+ * html-to-text walks the DOM recursively: 100,000 nested <div>s (a hostile page) overflow the
+ * stack. Such a page still gives its text, through plain tag stripping.
+ */
+function safeConvert(html: string): string {
+  try {
+    return convert(html);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    const stripped = html.replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ').replace(/<(br|\/p|\/div|\/li|\/h[1-6])\b[^>]*>/gi, '\n').replace(/<[^>]*>/g, ' ');
+    return decodeEntities(stripped).replace(/[ \t]+/g, ' ').replace(/ *\n */g, '\n');
+  }
 }
