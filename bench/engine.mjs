@@ -140,7 +140,7 @@ const lines = [
   'At start-up the CLI imports only the light `@promptloom/core/spec` entry (commander, yaml, liquidjs, zod); the',
   'package index (engine with LangChain\'s runnables, store, providers, eval) loads inside the commands that need it,',
   'so `loom --help` and `loom validate` pay for neither hnswlib, SQLite nor LangChain (an import-trace test guards this).',
-  'On a quiet machine `loom --help` measured 320-500 ms against 50-140 ms for `node -e 0`; the figures above were',
+  'At load average ~3 `loom --help` measured 320-600 ms against 50-140 ms for `node -e 0`; the figures above were',
   'taken at the load average shown, so read them as ratios.',
   '',
 ];
