@@ -93,6 +93,22 @@ describe('LoomVectorStore', () => {
     await expect(LoomVectorStore.open(dir, new LocalEmbeddings({ dimensions: 64 }))).rejects.toMatchObject({ code: 'STORE_EMBEDDER_MISMATCH' });
   });
 
+  it('stores precomputed vectors with embeddings that only declare their dimension', async () => {
+    const { Embeddings } = await import('@langchain/core/embeddings');
+    class Precomputed extends Embeddings {
+      readonly dimensions = 3;
+      constructor() { super({}); }
+      async embedDocuments(): Promise<number[][]> { throw new Error('vectors are given'); }
+      async embedQuery(): Promise<number[]> { throw new Error('vectors are given'); }
+    }
+    const vs = await LoomVectorStore.open(dir, new Precomputed());
+    await vs.addVectors([[1, 0, 0], [0, 1, 0]], [new Document({ pageContent: 'x axis' }), new Document({ pageContent: 'y axis' })], { ids: ['x', 'y'] });
+    const [[doc, score]] = await vs.similaritySearchVectorWithScore([0.1, 0.9, 0], 1);
+    expect(doc.id).toBe('y');
+    expect(score).toBeCloseTo(0.9 / Math.hypot(0.1, 0.9), 5);
+    await vs.close();
+  });
+
   it('fromTexts creates a store', async () => {
     const vs = await LoomVectorStore.fromTexts(['alpha beta', 'gamma delta'], [{ source: 'x' }, { source: 'y' }], embeddings, { dir });
     expect((await vs.similaritySearch('gamma', 1))[0].metadata.source).toBe('y');
