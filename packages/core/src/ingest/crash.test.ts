@@ -67,8 +67,8 @@ describe.skipIf(!distBuilt())('writer lock', () => {
     try {
       await waitForProgress(child, 20);
       const err = await ingest({ paths: [docs], store, lockWaitMs: 300 }).catch((e) => e);
-      expect(err.code).toBe('STORE_LOCKED');
-      expect(err.message).toMatch(new RegExp(`^store is locked by pid ${child.pid} \\(loom ingest`));
+      // one assertion on the whole error, so a failure shows what came back instead
+      expect(err).toMatchObject({ code: 'STORE_LOCKED', message: expect.stringMatching(new RegExp(`^store is locked by pid ${child.pid} \\(loom ingest`)) });
       const reader = await openStore(store, { readonly: true });
       const hits = await reader.search('page0sec1', { k: 3 });
       expect(hits.length).toBeGreaterThan(0);
