@@ -32,6 +32,8 @@ interface Case extends Command {
   setup?: (string | number)[][];
   /** files (relative to the case folder) that must be byte-identical after the command */
   unchanged?: string[];
+  /** setup steps between the command and `after` (e.g. free the disk that was full) */
+  afterSetup?: (string | number)[][];
   after?: Command[];
   maxStderr?: number;
   /** a known fault, listed in /work/notes/hardening-findings.md: the case must fail until it is fixed */
@@ -105,6 +107,7 @@ async function runCase(name: string, spec: Case, skip: (reason: string) => void)
       expect(existsSync(join(work, f)), `${f} was removed`).toBe(true);
       expect(readFileSync(join(work, f)).equals(bytes), `${f} was changed (it must not be silently replaced)`).toBe(true);
     }
+    runSetup(ctx, spec.afterSetup ?? []);
     for (const [i, after] of (spec.after ?? []).entries()) {
       check(`${name}: after #${i + 1}: loom ${after.args.join(' ')}`, after, await runCommand(after, work), 100_000);
     }

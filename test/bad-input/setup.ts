@@ -161,6 +161,8 @@ export const STEPS: Record<string, Step> = {
     }
     ctx.mounts.push(path);
   },
+  /** grows a tmpfs (frees space on a full one) */
+  resize: (ctx, dir, size) => execFileSync('mount', ['-o', `remount,size=${size}`, join(ctx.work, String(dir))], { stdio: 'ignore' }),
   /** remounts a tmpfs read-only: unlike chmod, this stops root too */
   readonly: (ctx, dir) => execFileSync('mount', ['-o', 'remount,ro', join(ctx.work, String(dir))], { stdio: 'ignore' }),
 };

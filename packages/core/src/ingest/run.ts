@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { sep } from 'node:path';
+import { isLoomError } from '../errors.js';
 import { detectLanguage } from '../text/lang.js';
 import { DEFAULT_MAX_CHARS, DEFAULT_OVERLAP_CHARS, type ChunkOptions } from '../text/chunk.js';
 import type { LoomStore } from '../store/store.js';
@@ -87,7 +88,14 @@ export class IngestRun {
       return this.skip(f.name, `unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
     if (looksBinary(buf)) return this.skip(f.name, 'binary file (NUL bytes)');
-    const { docs, problems } = await readDocuments(f.name, decode(buf));
+    let read: Awaited<ReturnType<typeof readDocuments>>;
+    try {
+      read = await readDocuments(f.name, decode(buf));
+    } catch (error) {
+      // one hostile file (JSON nested 100,000 deep) must not stop the whole ingest
+      return this.skip(f.name, unparsable(error));
+    }
+    const { docs, problems } = read;
     if (problems.length > 0) this.options.onWarning?.(`${f.name}: ${problems.join('; ')}`);
     if (docs.length === 0 && problems.length > 0) this.s.skipped.push({ file: f.name, reason: problems[0] });
     const existing = new Map(this.store.backend.sourcesOfFile(f.abs).map((s) => [s.path, s]));
@@ -114,7 +122,14 @@ export class IngestRun {
       return;
     }
     if (!old && this.tryRename(hash, key, name, f)) return;
-    const pending = await this.prepare(doc, key, name, hash, f);
+    let pending: Pending;
+    try {
+      pending = await this.prepare(doc, key, name, hash, f);
+    } catch (error) {
+      if (isLoomError(error)) throw error;
+      // the stored version, if any, stays: the file is reported instead of half-read
+      return this.skip(name, unparsable(error));
+    }
     if (pending.chunks.length === 0) {
       if (old) { this.store.backend.delete([old.id]); this.s.removed++; }
       return;
@@ -205,6 +220,14 @@ export class IngestRun {
   finish(t0: number): IngestSummary {
     return { ...this.s, seconds: Math.round((performance.now() - t0) / 10) / 100 };
   }
+}
+
+/** Why a file's content could not be turned into chunks, in words for the warning line. */
+function unparsable(error: unknown): string {
+  const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  if (error instanceof RangeError) return 'nested too deeply to read';
+  if (/circular/i.test(message)) return 'its front matter or metadata contains itself (a recursive YAML alias)';
+  return `could not be read (${message})`;
 }
 
 function tagsOf(meta: Record<string, unknown>): string[] {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { LoomError } from '../errors.js';
@@ -90,6 +90,7 @@ export function walk(paths: string[], cwd = process.cwd()): WalkResult {
   const out: WalkResult = { files: [], root, dirs: args.filter((a) => a.isDir).map((a) => a.abs), warnings: [] };
   const seenDirs = new Set<string>();
   const seenFiles = new Set<string>();
+  const realRoots = args.filter((a) => a.isDir).map((a) => realpathSync(a.abs));
   const add = (abs: string, st: Stats) => {
     if (seenFiles.has(abs)) return;
     seenFiles.add(abs);
@@ -101,7 +102,7 @@ export function walk(paths: string[], cwd = process.cwd()): WalkResult {
       else out.warnings.push({ file: toName(root, a.abs), reason: `unsupported file type (${[...SUPPORTED_EXTENSIONS].join(' ')})` });
       continue;
     }
-    walkDir(a.abs, [], { root, out, seenDirs, add });
+    walkDir(a.abs, [], { root, out, seenDirs, add, realRoots });
   }
   out.files.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   return out;
@@ -111,7 +112,30 @@ interface WalkState {
   root: string;
   out: WalkResult;
   seenDirs: Set<string>;
+  /** real paths of the folders given: a link inside them may not lead out of all of them */
+  realRoots: string[];
   add: (abs: string, st: Stats) => void;
+}
+
+/**
+ * A symlink in a folder someone else wrote (a cloned docs repo) could point at ~/.ssh or
+ * /etc: what it leads to is ingested only when it is inside one of the folders given.
+ */
+function leadsOutside(abs: string, s: WalkState): boolean {
+  let link: Stats;
+  try {
+    link = lstatSync(abs);
+  } catch {
+    return false;
+  }
+  if (!link.isSymbolicLink()) return false;
+  let real: string;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    return false; // broken: reported as such by the caller
+  }
+  return !s.realRoots.some((r) => real === r || real.startsWith(r.endsWith(sep) ? r : r + sep));
 }
 
 function walkDir(dir: string, parentRules: Rules[], s: WalkState): void {
@@ -143,6 +167,10 @@ function walkDir(dir: string, parentRules: Rules[], s: WalkState): void {
       continue;
     }
     if (ignored(rules, abs, st.isDirectory())) continue;
+    if (leadsOutside(abs, s)) {
+      s.out.warnings.push({ file: toName(s.root, abs), reason: `symbolic link to ${st.isDirectory() ? 'a folder' : 'a file'} outside the ingested folders` });
+      continue;
+    }
     if (st.isDirectory()) walkDir(abs, rules, s);
     else if (st.isFile() && SUPPORTED_EXTENSIONS.has(extname(name).toLowerCase())) s.add(abs, st);
   }

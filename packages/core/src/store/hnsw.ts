@@ -31,6 +31,15 @@ type Progress = (p: { phase: string; done: number; total: number }) => void;
  * Size plus a hash of 16 evenly spaced 64 KB blocks: catches truncated, swapped or foreign files
  * on open without reading gigabytes (`store check` compares the contents label by label).
  */
+/**
+ * The fewest bytes hnswlib writes for `elements` vectors: each has its level-0 links (2m + 1
+ * ints), its vector, its label and a link-list size. hnswlib does not report a failed write (a
+ * full disk leaves a short or empty file), so a file below this is not an index.
+ */
+export function minIndexBytes(elements: number, dims: number, m: number): number {
+  return elements * ((2 * m + 1) * 4 + dims * 4 + 8 + 4);
+}
+
 export function fingerprint(file: string): string {
   const size = statSync(file).size;
   const h = createHash('sha256').update(String(size));
@@ -245,6 +254,11 @@ export class VectorIndex {
     this.index.writeIndexSync(tmp);
     const fd = openSync(tmp, 'r+');
     try { fsyncSync(fd); } finally { closeSync(fd); }
+    if (statSync(tmp).size < minIndexBytes(this.index.getCurrentCount(), this.dims, this.params.m)) {
+      try { unlinkSync(tmp); } catch { /* already gone */ }
+      // the previous index file stays in place; ENOSPC is what a short write nearly always means
+      throw Object.assign(new Error(`writing ${name} stopped short (is the disk full?)`), { code: 'ENOSPC' });
+    }
     renameSync(tmp, file);
     const rec: IndexFileRecord = { name, generation: this.generation, size: statSync(file).size, fingerprint: fingerprint(file), dims: this.dims, elements: this.index.getCurrentCount() };
     this.db.db.transaction(() => {

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LoomError } from '../errors.js';
+import { storeError } from './errors.js';
 import { SqliteDb } from './sqlite.js';
 import { DEFAULT_HNSW, type HnswParams } from './hnsw.js';
 import { LoomStore, type EmbedderSetting, type StoreEmbedder } from './store.js';
@@ -33,7 +34,12 @@ async function resolveEmbedder(spec: string, env?: Record<string, string | undef
  */
 export function ensureDir(dir: string): void {
   if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw new LoomError('STORE_IO', `${dir} exists and is not a directory`, { file: dir });
+    if (!statSync(dir).isDirectory()) {
+      throw new LoomError('STORE_IO', `${dir} exists and is not a directory`, {
+        file: dir,
+        hint: 'a store is a folder: pass --store (or LOOM_STORE) a folder path, new or holding a store',
+      });
+    }
     return;
   }
   const parent = dirname(dir);
@@ -88,29 +94,33 @@ export async function openStore(dir: string, options: OpenStoreOptions & { embed
   }
   const db = new SqliteDb(dbFile, { readonly: options.readonly });
   try {
-    const stored = db.getSetting<EmbedderSetting>('embedder');
-    const spec = options.embedder ?? stored?.spec ?? 'local';
-    let embedder = options.embeddings ?? (await resolveEmbedder(spec, options.env));
-    // (embeddings passed in, as LoomVectorStore does, come with their dimension already known)
-    if (!stored && !options.readonly && !options.embeddings) embedder = await probeDimensions(embedder);
-    else if (stored && stored.id === embedder.id && stored.dimensions !== embedder.dimensions) embedder = withDimensions(embedder, stored.dimensions);
-    if (stored && stored.id !== embedder.id && !options.reembed) {
-      throw new LoomError('STORE_EMBEDDER_MISMATCH', `store ${root} was built with embedder ${stored.id}; this run uses ${embedder.id}`, {
-        file: root,
-        hint: `use --embedder ${stored.spec} (or leave it out), or add --reembed to re-embed everything with ${spec}`,
-      });
-    }
-    const hnsw: HnswParams = { ...DEFAULT_HNSW, ...db.getSetting<HnswParams>('hnsw'), ...options.hnsw };
-    if (!options.readonly && !db.getSetting('hnsw')) db.setSetting('hnsw', hnsw);
-    if (!options.readonly && options.hnsw) db.setSetting('hnsw', hnsw);
-    // a re-embed switches dimensions: the index follows the stored vectors, which follow the new embedder
-    const store = new LoomStore(root, db, embedder, options.embeddings ? stored?.spec ?? specOf(embedder.id) : spec, hnsw, options.readonly ?? false);
-    store.reembedPending = (stored !== undefined && stored.id !== embedder.id) || db.getSetting('reembed') !== undefined;
-    if (!store.reembedPending || options.readonly) store.openIndex(options.onProgress);
-    else store.index.rebuild(options.onProgress); // in memory only: searches work meanwhile
-    return store;
+    return await openOn(db, root, options);
   } catch (error) {
     db.close();
-    throw error;
+    throw storeError(error, root);
   }
+}
+
+async function openOn(db: SqliteDb, root: string, options: OpenStoreOptions & { embeddings?: StoreEmbedder; hnsw?: Partial<HnswParams> }): Promise<LoomStore> {
+  const stored = db.getSetting<EmbedderSetting>('embedder');
+  const spec = options.embedder ?? stored?.spec ?? 'local';
+  let embedder = options.embeddings ?? (await resolveEmbedder(spec, options.env));
+  // (embeddings passed in, as LoomVectorStore does, come with their dimension already known)
+  if (!stored && !options.readonly && !options.embeddings) embedder = await probeDimensions(embedder);
+  else if (stored && stored.id === embedder.id && stored.dimensions !== embedder.dimensions) embedder = withDimensions(embedder, stored.dimensions);
+  if (stored && stored.id !== embedder.id && !options.reembed) {
+    throw new LoomError('STORE_EMBEDDER_MISMATCH', `store ${root} was built with embedder ${stored.id}; this run uses ${embedder.id}`, {
+      file: root,
+      hint: `use --embedder ${stored.spec} (or leave it out), or add --reembed to re-embed everything with ${spec}`,
+    });
+  }
+  const hnsw: HnswParams = { ...DEFAULT_HNSW, ...db.getSetting<HnswParams>('hnsw'), ...options.hnsw };
+  if (!options.readonly && !db.getSetting('hnsw')) db.setSetting('hnsw', hnsw);
+  if (!options.readonly && options.hnsw) db.setSetting('hnsw', hnsw);
+  // a re-embed switches dimensions: the index follows the stored vectors, which follow the new embedder
+  const store = new LoomStore(root, db, embedder, options.embeddings ? stored?.spec ?? specOf(embedder.id) : spec, hnsw, options.readonly ?? false);
+  store.reembedPending = (stored !== undefined && stored.id !== embedder.id) || db.getSetting('reembed') !== undefined;
+  if (!store.reembedPending || options.readonly) store.openIndex(options.onProgress);
+  else store.index.rebuild(options.onProgress); // in memory only: searches work meanwhile
+  return store;
 }

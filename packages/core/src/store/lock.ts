@@ -1,7 +1,8 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LoomError } from '../errors.js';
+import { storeError } from './errors.js';
 
 interface LockInfo {
   pid: number;
@@ -39,6 +40,8 @@ function tryCreate(file: string, what: string): boolean {
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const mapped = storeError(error, dirname(file));
+    if (mapped !== error) throw mapped;
     throw new LoomError('STORE_IO', `cannot create lock file ${file}: ${(error as Error).message}`, { file, cause: error });
   }
 }

@@ -2,8 +2,9 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckReport, StoreInfo } from './types.js';
 import type { LoomStore, EmbedderSetting } from './store.js';
-import { fingerprint, type IndexFileRecord } from './hnsw.js';
+import { fingerprint, minIndexBytes, type IndexFileRecord } from './hnsw.js';
 import { SCHEMA_VERSION } from './schema.js';
+import { withStoreErrors } from './errors.js';
 
 function fileSize(file: string): number {
   try { return statSync(file).size; } catch { return 0; }
@@ -50,6 +51,10 @@ const SAMPLE = 1000;
  * present, no live label without a vector, a sample of stored vectors equal.
  */
 export function checkStore(store: LoomStore): CheckReport {
+  return withStoreErrors(store.dir, () => checkNow(store));
+}
+
+function checkNow(store: LoomStore): CheckReport {
   const { db, index } = store;
   const problems: string[] = [];
   const integrity = String(db.db.pragma('quick_check', { simple: true }));
@@ -69,6 +74,7 @@ export function checkStore(store: LoomStore): CheckReport {
     const file = join(store.dir, rec.name);
     if (!existsSync(file)) problems.push(`index file ${rec.name} is missing`);
     else if (fileSize(file) !== rec.size || fingerprint(file) !== rec.fingerprint) problems.push(`index file ${rec.name} does not match its record (size or fingerprint)`);
+    else if (rec.size < minIndexBytes(rec.elements, rec.dims, index.params.m)) problems.push(`index file ${rec.name} is truncated (${rec.size} bytes for ${rec.elements} vectors)`);
   } else if (vectors > 0) {
     problems.push('no index file has been written yet');
   }

@@ -1,15 +1,23 @@
 import Database from 'better-sqlite3';
 import picomatch from 'picomatch';
+import { dirname } from 'node:path';
 import { LoomError } from '../errors.js';
+import { storeError } from './errors.js';
 import { applyPragmas, migrate } from './schema.js';
 import { toBlob, fromBlob } from './vectors.js';
 import type { ChunkRecord, ChunkRow, LogEntry, SourceRecord, SourceRow, SqlFilter } from './backend.js';
 
 const GLOB_CACHE = new Map<string, (s: string) => boolean>();
 
+/** More wildcards than this and a glob's regex can backtrack for minutes on a long path. */
+const MAX_GLOB_WILDCARDS = 12;
+
 function globMatch(pattern: string, value: string): number {
   let m = GLOB_CACHE.get(pattern);
   if (!m) {
+    if ((pattern.match(/[*?]/g) ?? []).length > MAX_GLOB_WILDCARDS) {
+      throw new LoomError('USAGE', `source filter "${pattern}" has more than ${MAX_GLOB_WILDCARDS} wildcards`, { hint: 'use a simpler glob, e.g. source=guide/** or source=**/*.md' });
+    }
     m = picomatch(pattern, { dot: true });
     if (GLOB_CACHE.size > 100) GLOB_CACHE.clear();
     GLOB_CACHE.set(pattern, m);
@@ -33,6 +41,8 @@ export class SqliteDb {
       if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
         throw new LoomError('STORE_CORRUPT', `${file} is not a promptloom store database`, { file, cause: error, hint: 'point --store at another directory, or delete this one and ingest again' });
       }
+      const mapped = storeError(error, dirname(file));
+      if (mapped !== error) throw mapped;
       throw new LoomError('STORE_IO', `cannot open ${file}: ${(error as Error).message}`, { file, cause: error });
     }
     this.db.function('loom_glob', { deterministic: true }, (pattern: unknown, value: unknown) => globMatch(String(pattern), String(value)));

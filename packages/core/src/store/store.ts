@@ -8,6 +8,7 @@ import { searchStore, type RetrievalTuning } from './search.js';
 import { checkStore, storeInfo } from './maintenance.js';
 import { normalize, toBlob } from './vectors.js';
 import { embeddingInput } from './records.js';
+import { storeError, withStoreErrors } from './errors.js';
 
 /** What the store needs from an embedder (an EmbedderHandle, or a wrapped LangChain Embeddings). */
 export interface StoreEmbedder {
@@ -83,9 +84,13 @@ export class LoomStore implements DocumentStore {
     });
   }
 
-  search(query: string, options?: SearchOptions): Promise<Hit[]> {
+  async search(query: string, options?: SearchOptions): Promise<Hit[]> {
     this.assertOpen();
-    return searchStore({ backend: this.backend, embedQuery: (q, s) => this.embedQuery(q, s), tuning: this.tuning }, query, options);
+    try {
+      return await searchStore({ backend: this.backend, embedQuery: (q, s) => this.embedQuery(q, s), tuning: this.tuning }, query, options);
+    } catch (error) {
+      throw storeError(error, this.dir);
+    }
   }
 
   /**
@@ -96,6 +101,14 @@ export class LoomStore implements DocumentStore {
     this.assertOpen();
     if (this.readonly) throw new LoomError('STORE_IO', `store ${this.dir} was opened read-only`);
     const lock: StoreLock = options.lock ?? (await acquireLock(this.dir, what, options.waitMs));
+    try {
+      return await this.writeLocked(fn, lock, options);
+    } catch (error) {
+      throw storeError(error, this.dir);
+    }
+  }
+
+  private async writeLocked<T>(fn: () => Promise<T>, lock: StoreLock, options: { lock?: StoreLock; save?: boolean }): Promise<T> {
     try {
       this.index.writer = true;
       this.index.sync();
@@ -163,7 +176,7 @@ export class LoomStore implements DocumentStore {
 
   info(): StoreInfo {
     this.assertOpen();
-    return storeInfo(this);
+    return withStoreErrors(this.dir, () => storeInfo(this));
   }
 
   check(): CheckReport {
