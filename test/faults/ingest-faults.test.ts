@@ -62,6 +62,15 @@ describe('embeddings server faults during ingest', () => {
     expect(summary.added + summary.unchanged).toBe(53);
     expect(summary.unchanged).toBe(partial.sources); // nothing written before the failure is redone
     expect((await run(['store', 'check', '--store', store])).code).toBe(0);
+
+    // without the key: counts, checks and lexical search still work; a vector search says what is missing
+    const keyless = (args: string[]) => loom(args, { cwd: work, env: {}, timeoutMs: 60_000 });
+    expect((await keyless(['store', 'info', '--store', store])).code).toBe(0);
+    expect((await keyless(['store', 'check', '--store', store])).code).toBe(0);
+    expect((await keyless(['search', 'backup', '--store', store, '--mode', 'lexical'])).code).toBe(0);
+    const vector = await keyless(['search', 'backup', '--store', store]);
+    expect(vector.code).toBe(2);
+    expect(vector.stderr).toMatch(/OPENAI_API_KEY is not set/);
   });
 
   it('a server that changes its vector size is refused, not mixed into the index', async () => {

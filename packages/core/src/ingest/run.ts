@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { sep } from 'node:path';
+import { isUtf8 } from 'node:buffer';
 import { isLoomError } from '../errors.js';
 import { detectLanguage } from '../text/lang.js';
 import { DEFAULT_MAX_CHARS, DEFAULT_OVERLAP_CHARS, type ChunkOptions } from '../text/chunk.js';
@@ -88,6 +89,7 @@ export class IngestRun {
       return this.skip(f.name, `unreadable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
     if (looksBinary(buf)) return this.skip(f.name, 'binary file (NUL bytes)');
+    if (!isUtf8(buf)) this.options.onWarning?.(`${f.name}: not valid UTF-8 (Latin-1? GBK?); read with replacement characters, save it as UTF-8 for clean text`);
     let read: Awaited<ReturnType<typeof readDocuments>>;
     try {
       read = await readDocuments(f.name, decode(buf));

@@ -172,6 +172,9 @@ function walkDir(dir: string, parentRules: Rules[], s: WalkState): void {
       continue;
     }
     if (st.isDirectory()) walkDir(abs, rules, s);
-    else if (st.isFile() && SUPPORTED_EXTENSIONS.has(extname(name).toLowerCase())) s.add(abs, st);
+    else if (!SUPPORTED_EXTENSIONS.has(extname(name).toLowerCase())) continue;
+    else if (st.isFile()) s.add(abs, st);
+    // a FIFO or device named .md would block or never end: never opened
+    else s.out.warnings.push({ file: toName(s.root, abs), reason: 'not a regular file (a pipe, socket or device)' });
   }
 }

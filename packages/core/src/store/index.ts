@@ -62,6 +62,11 @@ async function probeDimensions(embedder: StoreEmbedder): Promise<StoreEmbedder> 
   return !probe || probe.length === embedder.dimensions ? embedder : withDimensions(embedder, probe.length);
 }
 
+function unavailableEmbedder(stored: EmbedderSetting, error: unknown): StoreEmbedder {
+  const fail = (): never => { throw error; };
+  return { id: stored.id, dimensions: stored.dimensions, embedMany: async () => fail(), embedQuery: async () => fail() };
+}
+
 function withDimensions(embedder: StoreEmbedder, dimensions: number): StoreEmbedder {
   return {
     id: embedder.id,
@@ -104,7 +109,11 @@ export async function openStore(dir: string, options: OpenStoreOptions & { embed
 async function openOn(db: SqliteDb, root: string, options: OpenStoreOptions & { embeddings?: StoreEmbedder; hnsw?: Partial<HnswParams> }): Promise<LoomStore> {
   const stored = db.getSetting<EmbedderSetting>('embedder');
   const spec = options.embedder ?? stored?.spec ?? 'local';
-  let embedder = options.embeddings ?? (await resolveEmbedder(spec, options.env));
+  let embedder = options.embeddings ?? (await resolveEmbedder(spec, options.env).catch((error: unknown) => {
+    // info, check and lexical search need no embedder (e.g. no API key here): fail only on use
+    if (!stored || options.embedder !== undefined) throw error;
+    return unavailableEmbedder(stored, error);
+  }));
   // (embeddings passed in, as LoomVectorStore does, come with their dimension already known)
   if (!stored && !options.readonly && !options.embeddings) embedder = await probeDimensions(embedder);
   else if (stored && stored.id === embedder.id && stored.dimensions !== embedder.dimensions) embedder = withDimensions(embedder, stored.dimensions);
