@@ -7,7 +7,7 @@ import { acquireLock, tryLock, type StoreLock } from './lock.js';
 import { searchStore, type RetrievalTuning } from './search.js';
 import { checkStore, storeInfo } from './maintenance.js';
 import { normalize, toBlob } from './vectors.js';
-import { embeddingInput } from './records.js';
+import { embeddingInput, ftsFields } from './records.js';
 import { storeError, withStoreErrors } from './errors.js';
 
 /** What the store needs from an embedder (an EmbedderHandle, or a wrapped LangChain Embeddings). */
@@ -192,19 +192,46 @@ export class LoomStore implements DocumentStore {
   }
 
   /**
-   * Rewrites the index without deleted entries, merges the full-text index's segments and
-   * vacuums SQLite. Returns the store's bytes before and after.
+   * Rewrites the index without deleted entries, rebuilds the full-text index and vacuums SQLite.
+   * Returns the store's bytes before and after.
    */
   async compact(onProgress?: Progress): Promise<{ before: number; after: number }> {
     const before = this.info().bytes;
     await this.write('loom store compact', async () => {
       this.index.rebuild(onProgress);
-      this.db.db.exec("INSERT INTO chunks_fts(chunks_fts) VALUES ('optimize')");
+      this.rebuildFullText(onProgress);
       this.db.db.exec('VACUUM');
       this.db.db.pragma('wal_checkpoint(TRUNCATE)');
     });
     const after = this.info().bytes;
     return { before: before.sqlite + before.hnsw, after: after.sqlite + after.hnsw };
+  }
+
+  /**
+   * A contentless FTS5 table keeps deleted rows in its BM25 statistics for good ('optimize' does
+   * not drop them), so an often-edited store ranks differently from a fresh one. Emptying it with
+   * 'delete-all' and indexing every chunk again resets them to what a fresh ingest gives.
+   */
+  private rebuildFullText(onProgress?: Progress): void {
+    const total = this.db.count('chunks');
+    // in batches by id: one connection cannot read a statement and write while it iterates
+    const batch = this.db.db.prepare('SELECT c.id, c.heading, c.text, s.title FROM chunks c JOIN sources s ON s.id = c.source_id WHERE c.id > ? ORDER BY c.id LIMIT 1000');
+    const insert = this.db.db.prepare('INSERT INTO chunks_fts(rowid, title, heading, body) VALUES (?,?,?,?)');
+    this.db.db.transaction(() => {
+      this.db.db.exec("INSERT INTO chunks_fts(chunks_fts) VALUES ('delete-all')");
+      let done = 0;
+      for (let after = 0; ;) {
+        const rows = batch.all(after) as { id: number; heading: string; text: string; title: string | null }[];
+        if (rows.length === 0) break;
+        for (const r of rows) {
+          const f = ftsFields(r.title, r.heading, r.text);
+          insert.run(r.id, f.title, f.heading, f.body);
+        }
+        after = rows[rows.length - 1].id;
+        done += rows.length;
+        onProgress?.({ phase: 'full-text', done, total });
+      }
+    })();
   }
 
   close(): void {
