@@ -71,7 +71,7 @@ describe('embeddings server faults during ingest', () => {
     const vector = await keyless(['search', 'backup', '--store', store]);
     expect(vector.code).toBe(2);
     expect(vector.stderr).toMatch(/OPENAI_API_KEY is not set/);
-  });
+  }, 120_000); // a loaded 2-core CI machine: the ingest runs twice
 
   it('a server that changes its vector size is refused, not mixed into the index', async () => {
     const store = join(work, 'dims');
@@ -96,5 +96,5 @@ describe('embeddings server faults during ingest', () => {
     expect(check.code, check.stdout + check.stderr).toBe(0);
     const after = JSON.parse((await run(['store', 'info', '--store', store, '--json'])).stdout);
     expect(after.chunks).toBe(before.chunks);
-  });
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ingest } from './index.js';
@@ -77,8 +77,11 @@ describe.skipIf(!distBuilt())('writer lock', () => {
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
     }
-    // the lock file still names the dead child: it is stale and taken over
-    expect(JSON.parse(readFileSync(join(store, 'store.lock'), 'utf8')).pid).toBe(child.pid);
+    // the lock file still names the dead child (unless the child finished before the kill, which
+    // happens on a slow machine): a stale lock is taken over
+    if (existsSync(join(store, 'store.lock'))) {
+      expect(JSON.parse(readFileSync(join(store, 'store.lock'), 'utf8')).pid).toBe(child.pid);
+    }
     const summary = await ingest({ paths: [docs], store, lockWaitMs: 300 });
     expect(summary.added + summary.unchanged).toBe(FILES);
   }, 60_000);
