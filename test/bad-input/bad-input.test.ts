@@ -128,6 +128,7 @@ describe('bad input: a clear message and the right exit code, never a stack trac
     if (spec.skip) it.skip(`${title} (skipped: ${spec.skip})`, () => {});
     // BAD_INPUT_FINDINGS=1 runs known faults as plain tests, to see how each one fails today
     else if (spec.finding && !process.env.BAD_INPUT_FINDINGS) it.fails(title, ({ skip }) => runCase(name, spec, skip), timeout);
-    else it.concurrent(title, ({ skip }) => runCase(name, spec, skip), timeout);
+    // one at a time: on a 2-core machine, concurrent CLIs here make timing tests elsewhere flaky
+    else it(title, ({ skip }) => runCase(name, spec, skip), timeout);
   }
 });
