@@ -4,6 +4,8 @@
  * retrieval and CLI code.
  */
 
+import type { Filter } from './filter.js';
+
 /** One document (a file, a JSON/JSONL record, or a LangChain document). */
 export interface SourceRecord {
   /** absolute path of the file on disk ('' when there is none) */
@@ -93,8 +95,9 @@ export interface StoreBackend {
   chunksOfSource(sourceId: number): { id: number; ord: number; textHash: string }[];
   delete(sourceIds: number[]): void;
   deleteChunks(uids: string[]): number;
-  vectorSearch(query: Float32Array, k: number, filter?: SqlFilter): Scored[];
-  lexicalSearch(match: string, k: number, filter?: SqlFilter): Scored[];
+  vectorSearch(query: Float32Array, k: number, filter?: Filter): Scored[];
+  /** BM25 over the segmented full text: chunks holding any of these tokens */
+  lexicalSearch(tokens: string[], k: number, filter?: Filter): Scored[];
   getChunks(ids: number[]): ChunkRow[];
   vectors(ids: number[]): Map<number, Float32Array>;
 }

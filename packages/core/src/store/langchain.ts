@@ -6,7 +6,7 @@ import { detectLanguage } from '../text/lang.js';
 import { openStore } from './index.js';
 import type { LoomStore, StoreEmbedder } from './store.js';
 import type { ChunkRecord, SourceRecord } from './backend.js';
-import { compileFilter } from './filter.js';
+import { parseFilter } from './filter.js';
 import { mmrSelect } from './fusion.js';
 import { embeddingInput, ftsFields, inputHash } from './records.js';
 import { toHit } from './search.js';
@@ -115,14 +115,14 @@ export class LoomVectorStore extends VectorStore {
   }
 
   async similaritySearchVectorWithScore(query: number[], k: number, filter?: LoomFilter): Promise<[DocumentInterface, number][]> {
-    const scored = this.store.backend.vectorSearch(normalize(query), k, compileFilter(filter));
+    const scored = this.store.backend.vectorSearch(normalize(query), k, parseFilter(filter));
     const rows = new Map(this.store.backend.getChunks(scored.map((s) => s.id)).map((r) => [r.id, r]));
     return scored.filter((s) => rows.has(s.id)).map((s) => [toDocument(toHit(rows.get(s.id)!, s.score)), s.score]);
   }
 
   override async maxMarginalRelevanceSearch(query: string, options: MaxMarginalRelevanceSearchOptions<LoomFilter>): Promise<DocumentInterface[]> {
     const q = normalize(await this.embeddings.embedQuery(query));
-    const pool = this.store.backend.vectorSearch(q, options.fetchK ?? 20, compileFilter(options.filter));
+    const pool = this.store.backend.vectorSearch(q, options.fetchK ?? 20, parseFilter(options.filter));
     const picked = mmrSelect(pool, this.store.backend.vectors(pool.map((p) => p.id)), options.k, options.lambda ?? 0.5);
     const rows = new Map(this.store.backend.getChunks(picked.map((p) => p.id)).map((r) => [r.id, r]));
     return picked.filter((p) => rows.has(p.id)).map((p) => toDocument(toHit(rows.get(p.id)!, p.score)));

@@ -1,4 +1,5 @@
 import type { ChunkRecord, ChunkRow, Scored, SourceRecord, SourceRow, SqlFilter, StoreBackend } from './backend.js';
+import { toSqliteFilter, type Filter } from './filter.js';
 import type { SqliteDb } from './sqlite.js';
 import { VectorIndex, type HnswParams } from './hnsw.js';
 import { dot } from './vectors.js';
@@ -132,12 +133,12 @@ export class SqliteHnswBackend implements StoreBackend {
   }
 
   /** Approximate number of chunks (the index's element count, deleted slots included). */
-  get size(): number {
+  chunkCount(): number {
     return this.index.elements;
   }
 
-  lexicalSearch(match: string, k: number, filter?: SqlFilter): Scored[] {
-    return this.db.lexical(match, k, this.lexicalWeights, filter);
+  lexicalSearch(tokens: string[], k: number, filter?: Filter): Scored[] {
+    return this.db.lexical(fts5Match(tokens), k, this.lexicalWeights, toSqliteFilter(filter));
   }
 
   /**
@@ -145,8 +146,9 @@ export class SqliteHnswBackend implements StoreBackend {
    * selective (hnswlib's filter callback walks most of the graph then, 50x slower), else HNSW
    * over-fetching by 1/selectivity and filtering in SQL, with the callback as the last resort.
    */
-  vectorSearch(query: Float32Array, k: number, filter?: SqlFilter): Scored[] {
+  vectorSearch(query: Float32Array, k: number, where?: Filter): Scored[] {
     this.index.sync();
+    const filter = toSqliteFilter(where);
     if (!filter) {
       this.lastPlan = 'hnsw';
       return this.index.search(query, k);
@@ -189,6 +191,11 @@ export class SqliteHnswBackend implements StoreBackend {
     const allowed = this.db.matchingIds(filter);
     return this.index.search(query, k, { ef: Math.max(this.hnsw.ef, Math.ceil(k / share)), filter: (label) => allowed.has(label) });
   }
+}
+
+/** An FTS5 query: each token quoted (no FTS syntax from users), OR-ed for BM25. */
+export function fts5Match(tokens: string[]): string {
+  return tokens.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
 }
 
 export interface Candidates {

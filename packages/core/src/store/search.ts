@@ -1,9 +1,8 @@
 import { LoomError } from '../errors.js';
 import { isStopword, tokenize } from '../text/segment.js';
-import type { ChunkRow, Scored, SqlFilter } from './backend.js';
-import { compileFilter } from './filter.js';
+import type { ChunkRow, Scored } from './backend.js';
+import { andClause, parseFilter, type Filter } from './filter.js';
 import { capPerSource, fuseRanks, mmrSelect, protectTop, type RankedList } from './fusion.js';
-import type { SqliteHnswBackend } from './local.js';
 import type { Hit, SearchOptions } from './types.js';
 
 /**
@@ -49,8 +48,25 @@ export const DEFAULT_TUNING: RetrievalTuning = {
   pruneCommon: true,
 };
 
+type MaybePromise<T> = T | Promise<T>;
+
+/** What search reads from a backend: SQLite + HNSW answers at once, PostgreSQL with promises. */
+export interface SearchBackend {
+  vectorSearch(query: Float32Array, k: number, filter?: Filter): MaybePromise<Scored[]>;
+  /** BM25-ranked chunks containing any of these (already segmented) query tokens */
+  lexicalSearch(tokens: string[], k: number, filter?: Filter): MaybePromise<Scored[]>;
+  getChunks(ids: number[]): MaybePromise<ChunkRow[]>;
+  vectors(ids: number[]): MaybePromise<Map<number, Float32Array>>;
+  /** the similarity unrelated chunks reach (see SqliteHnswBackend.noiseLevel) */
+  noiseLevel(): MaybePromise<number>;
+  /** in how many chunks a query token occurs */
+  docFreq(token: string): MaybePromise<number>;
+  /** about how many chunks the store holds */
+  chunkCount(): MaybePromise<number>;
+}
+
 export interface SearchDeps {
-  backend: SqliteHnswBackend;
+  backend: SearchBackend;
   embedQuery(text: string, signal?: AbortSignal): Promise<Float32Array>;
   tuning?: Partial<RetrievalTuning>;
 }
@@ -58,18 +74,17 @@ export interface SearchDeps {
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 const ASCII_TOKEN = /^[\x00-\x7f]+$/;
 
-/** An FTS5 query from tokens: each token quoted (no FTS syntax from users), OR-ed for BM25. */
-export function ftsQuery(tokens: string[], docFreq?: DocFreq): string | undefined {
+/** The tokens a lexical list searches for (OR-ed, BM25): content words, without the very common. */
+export async function lexicalTokens(tokens: string[], docFreq?: DocFreq): Promise<string[] | undefined> {
   const unique = [...new Set(tokens.filter((t) => t.length > 0))];
   const content = unique.filter((t) => !isStopword(t));
   let use = (content.length > 0 ? content : unique).slice(0, 64);
-  if (docFreq) use = dropCommon(use, docFreq);
-  if (use.length === 0) return undefined;
-  return use.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
+  if (docFreq) use = await dropCommon(use, docFreq);
+  return use.length > 0 ? use : undefined;
 }
 
 export interface DocFreq {
-  df(token: string): number;
+  df(token: string): MaybePromise<number>;
   total: number;
 }
 
@@ -79,9 +94,10 @@ export interface DocFreq {
  * tokens are dropped (while one token remains), which changes no ranking. (Also dropping tokens
  * in over a quarter of the chunks cost 0.015 found@5 on the Vue questions, so it is not done.)
  */
-function dropCommon(tokens: string[], docFreq: DocFreq): string[] {
+async function dropCommon(tokens: string[], docFreq: DocFreq): Promise<string[]> {
   if (tokens.length < 2 || docFreq.total < 1000) return tokens;
-  const df = new Map(tokens.map((t) => [t, docFreq.df(t)]));
+  const df = new Map<string, number>();
+  for (const t of tokens) df.set(t, await docFreq.df(t));
   const share = (t: string) => df.get(t)! / docFreq.total;
   let kept = tokens.filter((t) => share(t) <= 0.5);
   if (kept.length === 0) kept = [tokens.reduce((a, b) => (df.get(a)! <= df.get(b)! ? a : b))];
@@ -98,13 +114,12 @@ async function expansionTokens(query: string): Promise<string[]> {
   }
 }
 
-const CJK_LANGS = "('zh', 'ja', 'ko')";
-const isCjkLang = (lang: string) => lang === 'zh' || lang === 'ja' || lang === 'ko';
+const CJK_LANGS = ['zh', 'ja', 'ko'];
+const isCjkLang = (lang: string) => CJK_LANGS.includes(lang);
 
 /** The filter narrowed to chunks in the other script family than the query's. */
-function otherLanguage(filter: SqlFilter | undefined, queryIsCjk: boolean): SqlFilter {
-  const where = queryIsCjk ? `c.lang NOT IN ${CJK_LANGS}` : `c.lang IN ${CJK_LANGS}`;
-  return filter ? { where: `(${filter.where}) AND ${where}`, params: [...filter.params] } : { where, params: [] };
+function otherLanguage(filter: Filter | undefined, queryIsCjk: boolean): Filter {
+  return andClause(filter, { kind: 'lang', values: CJK_LANGS, not: queryIsCjk });
 }
 
 /**
@@ -112,12 +127,12 @@ function otherLanguage(filter: SqlFilter | undefined, queryIsCjk: boolean): SqlF
  * or the corpus lacks such pages): only then do the cross-lingual lists join the fusion, so
  * they cannot push a page's translation above the page a same-language question asks for.
  */
-function needsCrossLingual(deps: SearchDeps, lists: RankedList[], queryIsCjk: boolean, t: RetrievalTuning): boolean {
+async function needsCrossLingual(deps: SearchDeps, lists: RankedList[], queryIsCjk: boolean, t: RetrievalTuning): Promise<boolean> {
   if (t.crossLingual === 'never') return false;
   if (t.crossLingual === 'always') return true;
   const top = [...new Set(lists.flatMap((l) => l.ids.slice(0, 5)))];
   if (top.length === 0) return true;
-  const same = deps.backend.getChunks(top).filter((r) => isCjkLang(r.lang) === queryIsCjk).length;
+  const same = (await deps.backend.getChunks(top)).filter((r) => isCjkLang(r.lang) === queryIsCjk).length;
   return same / top.length < t.crossShare;
 }
 
@@ -127,47 +142,50 @@ function needsCrossLingual(deps: SearchDeps, lists: RankedList[], queryIsCjk: bo
  * must not outvote the dictionary list. A multilingual embedder scores above the noise and keeps
  * its weight.
  */
-function gateNoise(deps: SearchDeps, list: RankedList, t: RetrievalTuning): void {
+async function gateNoise(deps: SearchDeps, list: RankedList, t: RetrievalTuning): Promise<void> {
   if (list.name !== 'vector' || t.noiseWeight >= 1 || !list.scores?.length) return;
-  if (list.scores[0] > deps.backend.noiseLevel()) return;
+  if (list.scores[0] > (await deps.backend.noiseLevel())) return;
   list.weight *= t.noiseWeight;
   list.protect = 0;
 }
 
-async function crossLists(deps: SearchDeps, query: string, tokens: string[], depth: number, filter: SqlFilter | undefined, t: RetrievalTuning, df: DocFreq | undefined): Promise<RankedList[]> {
+async function crossLists(deps: SearchDeps, query: string, tokens: string[], depth: number, filter: Filter | undefined, t: RetrievalTuning, df: DocFreq | undefined): Promise<RankedList[]> {
   const queryIsCjk = CJK.test(query);
   const other = otherLanguage(filter, queryIsCjk);
-  const search = (match: string | undefined) => (match ? deps.backend.lexicalSearch(match, depth, other).map((h) => h.id) : []);
+  const search = async (use: Promise<string[] | undefined>) => {
+    const match = await use;
+    return match ? (await deps.backend.lexicalSearch(match, depth, other)).map((h) => h.id) : [];
+  };
   const lists: RankedList[] = [];
   if (queryIsCjk && t.latinWeight > 0) {
     const latin = tokens.filter((tok) => ASCII_TOKEN.test(tok) && !isStopword(tok));
-    if (latin.length > 0) lists.push({ name: 'latin', ids: search(ftsQuery(latin, df)), weight: t.latinWeight });
+    if (latin.length > 0) lists.push({ name: 'latin', ids: await search(lexicalTokens(latin, df)), weight: t.latinWeight });
   }
   if (t.expansionWeight > 0) {
     const extra = (await expansionTokens(query)).filter((tok) => !tokens.includes(tok));
-    if (extra.length > 0) lists.push({ name: 'expansion', ids: search(ftsQuery(extra, df)), weight: t.expansionWeight });
+    if (extra.length > 0) lists.push({ name: 'expansion', ids: await search(lexicalTokens(extra, df)), weight: t.expansionWeight });
   }
   return lists;
 }
 
 /** The ranked lists a query produces in a mode; each is searched under the same filter. */
-async function rankedLists(deps: SearchDeps, query: string, mode: string, depth: number, filter: SqlFilter | undefined, signal?: AbortSignal): Promise<RankedList[]> {
+async function rankedLists(deps: SearchDeps, query: string, mode: string, depth: number, filter: Filter | undefined, signal?: AbortSignal): Promise<RankedList[]> {
   const t = { ...DEFAULT_TUNING, ...deps.tuning };
   const lists: RankedList[] = [];
   const protect = mode === 'hybrid' ? t.protect : 0;
   if (mode !== 'lexical') {
     const v = await deps.embedQuery(query, signal);
-    const hits = deps.backend.vectorSearch(v, depth, filter);
+    const hits = await deps.backend.vectorSearch(v, depth, filter);
     lists.push({ name: 'vector', ids: hits.map((h) => h.id), scores: hits.map((h) => h.score), weight: t.vectorWeight, protect });
   }
   if (mode === 'vector') return lists;
   const tokens = tokenize(query);
-  const df: DocFreq | undefined = t.pruneCommon ? { df: (tok) => deps.backend.docFreq(tok), total: deps.backend.size } : undefined;
-  const main = ftsQuery(tokens, df);
-  const hits = main ? deps.backend.lexicalSearch(main, depth, filter) : [];
+  const df: DocFreq | undefined = t.pruneCommon ? { df: (tok) => deps.backend.docFreq(tok), total: await deps.backend.chunkCount() } : undefined;
+  const main = await lexicalTokens(tokens, df);
+  const hits = main ? await deps.backend.lexicalSearch(main, depth, filter) : [];
   lists.push({ name: 'lexical', ids: hits.map((h) => h.id), scores: hits.map((h) => h.score), weight: t.lexicalWeight, protect });
-  if (needsCrossLingual(deps, lists, CJK.test(query), t)) {
-    gateNoise(deps, lists[0], t);
+  if (await needsCrossLingual(deps, lists, CJK.test(query), t)) {
+    await gateNoise(deps, lists[0], t);
     lists.push(...(await crossLists(deps, query, tokens, depth, filter, t, df)));
   }
   return lists;
@@ -182,7 +200,7 @@ export async function searchStore(deps: SearchDeps, query: string, options: Sear
   if (!query.trim()) return [];
   const t = { ...DEFAULT_TUNING, ...deps.tuning };
   const perSource = options.perSource ?? 3;
-  const filter = compileFilter(options.filter, options.lang);
+  const filter = parseFilter(options.filter, options.lang);
   const depth = Math.max(50, k * t.depth);
   const lists = await rankedLists(deps, query, mode, depth, filter, options.signal);
   options.signal?.throwIfAborted();
@@ -193,13 +211,13 @@ export async function searchStore(deps: SearchDeps, query: string, options: Sear
     const own = new Map(lists[0].ids.map((id, i) => [id, lists[0].scores?.[i] ?? 0]));
     ranked = ranked.map((r) => ({ ...r, score: own.get(r.id) ?? r.score }));
   }
-  const rows = new Map(deps.backend.getChunks(ranked.slice(0, depth).map((r) => r.id)).map((r) => [r.id, r]));
+  const rows = new Map((await deps.backend.getChunks(ranked.slice(0, depth).map((r) => r.id))).map((r) => [r.id, r]));
   let kept = capPerSource(ranked.filter((r) => rows.has(r.id)), (r) => rows.get(r.id)!.sourceId, perSource);
   if (mode === 'hybrid') kept = protectTop(kept);
   let final: Scored[] = kept;
   if (options.mmr) {
     const pool = kept.slice(0, Math.max(k * 4, 20));
-    final = mmrSelect(pool, deps.backend.vectors(pool.map((p) => p.id)), k);
+    final = mmrSelect(pool, await deps.backend.vectors(pool.map((p) => p.id)), k);
   }
   final = final.slice(0, k);
   if (options.minScore !== undefined) final = final.filter((f) => f.score >= options.minScore!);
