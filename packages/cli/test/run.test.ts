@@ -153,7 +153,6 @@ describe('loom run', () => {
   it('stops cleanly on Ctrl-C and says which steps did not run (exit 2)', async () => {
     fake.setHandler((req) => (lastUserMessage(req).includes('SLOW') ? { delayMs: 20_000 } : undefined));
     let sent = false;
-    const t0 = Date.now();
     const r = await loom(['run', join(fixtures, 'slow.yaml'), '--events', '-', ...model], {
       onStdout: (text, child) => {
         if (!sent && text.includes('"step":"quick","kind":"prompt","durationMs"')) {
@@ -162,8 +161,7 @@ describe('loom run', () => {
         }
       },
     });
-    expect(sent).toBe(true);
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(sent).toBe(true); // the slow step waits 20 s: an exit before the test's limit means Ctrl-C stopped it
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('interrupted; these steps did not run: slow, after');
     const end = JSON.parse(r.stdout.trim().split('\n').at(-1)!);

@@ -51,10 +51,9 @@ describe('retry policy', () => {
   });
 
   it('sleep stops early when its signal aborts', async () => {
+    // 60 s: only the abort can end the sleep within the test's limit
     const c = new AbortController();
-    const t0 = performance.now();
     setTimeout(() => c.abort(new Error('stop')), 20);
-    await expect(sleep(5_000, c.signal)).rejects.toThrow('stop');
-    expect(performance.now() - t0).toBeLessThan(1000);
+    await expect(sleep(60_000, c.signal)).rejects.toThrow('stop');
   });
 });

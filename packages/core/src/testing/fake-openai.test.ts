@@ -60,9 +60,8 @@ describe('fake OpenAI server', () => {
     await expect(post()).rejects.toThrow();
     const truncated = await post();
     await expect(truncated.json()).rejects.toThrow(SyntaxError);
-    const t0 = Date.now();
+    // a hang never answers: only the client's timeout can end this request
     await expect(post(AbortSignal.timeout(150))).rejects.toThrow();
-    expect(Date.now() - t0).toBeLessThan(1000);
   });
 
   it('gives the default answer citing [1] for numbered passages, and falls back to the handler', async () => {
@@ -91,11 +90,10 @@ describe('fake OpenAI server', () => {
     fake = await startFakeOpenAI({ replies: [{ fault: 'hang' }] });
     const pending = fetch(`${fake.url}/chat/completions`, { method: 'POST', body: '{}' }).catch((e: unknown) => e);
     await new Promise((r) => setTimeout(r, 50));
-    const t0 = Date.now();
+    // close() that waited for the hanging connection would never return within the test's limit
     await fake.close();
     fake = undefined;
     expect(await pending).toBeInstanceOf(Error);
-    expect(Date.now() - t0).toBeLessThan(1000);
   });
 });
 

@@ -147,6 +147,9 @@ export async function startFakeOpenAI(script: FakeScript = {}): Promise<FakeOpen
       });
     });
   });
+  // Clients (undici) drop idle keep-alive sockets after ~4 s; a server that closes them first
+  // races a request already written to the pooled socket (ECONNRESET on a loaded machine).
+  server.keepAliveTimeout = 120_000;
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
