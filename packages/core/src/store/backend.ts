@@ -99,5 +99,7 @@ export interface StoreBackend {
   /** BM25 over the segmented full text: chunks holding any of these tokens */
   lexicalSearch(tokens: string[], k: number, filter?: Filter): Scored[];
   getChunks(ids: number[]): ChunkRow[];
+  /** up to `limit` chunks passing the filter with ids above `afterId`, in id order (for scans) */
+  scanChunks(afterId: number, limit: number, filter?: Filter): ChunkRow[];
   vectors(ids: number[]): Map<number, Float32Array>;
 }

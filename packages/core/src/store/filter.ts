@@ -1,93 +1,87 @@
 import { LoomError } from '../errors.js';
-import type { SqlFilter } from './backend.js';
 
-const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+export type FilterScalar = string | number | boolean;
+/** A value to match: a scalar, or an array meaning "any of". */
+export type FilterValue = FilterScalar | readonly FilterScalar[];
+/**
+ * Metadata filters as users write them (`loom search --filter`, the retrieve step, LoomVectorStore):
+ * `lang`, `source` (glob), `tag`, or any other metadata key. All keys must match.
+ */
+export type MetadataFilter = Record<string, FilterValue>;
 
 /**
- * A metadata filter as parsed from `--filter key=value` flags: the one reading of filter syntax,
- * which each backend compiles to its own SQL (SQLite here, PostgreSQL in pg/filter.ts).
+ * A metadata filter as parsed once: the one reading of filter syntax, which each backend
+ * compiles to its own query language (SQLite in sqlite-filter.ts, PostgreSQL in pg/filter.ts).
+ * Values inside one clause are alternatives (any of); an empty list matches nothing.
  */
 export type FilterClause =
   /** chunk language in (or, with `not`, outside) the list */
   | { kind: 'lang'; values: string[]; not?: boolean }
-  /** picomatch globs over the source name; `exclude` ones negated */
+  /** picomatch globs over the source name; `exclude` ones negated; both empty: nothing */
   | { kind: 'source'; include: string[]; exclude: string[] }
   /** any of these front-matter tags */
   | { kind: 'tag'; values: string[] }
-  /** a front-matter key whose value (or one of whose array values) is one of these */
-  | { kind: 'meta'; key: string; values: string[] };
+  /**
+   * a metadata key whose value (or one of whose array values) is one of these: a string matches
+   * the value's text form (`'7'` matches 7 and "7", `'true'` matches true), a number only a
+   * number, a boolean only that boolean
+   */
+  | { kind: 'meta'; key: string; values: FilterScalar[] };
 
 /** All clauses must hold. */
 export interface Filter {
   clauses: FilterClause[];
 }
 
-/**
- * Reads metadata filters: `lang` (chunk language, comma list), `source` (picomatch glob over the
- * source path, comma list, `!` negates), `tag` (front-matter tags, comma list = any), anything
- * else: a front-matter key whose value (or one of whose array values) equals the given one.
- */
-export function parseFilter(filter: Record<string, string> | undefined, lang?: string): Filter | undefined {
-  const clauses: FilterClause[] = [];
-  const entries = Object.entries(filter ?? {});
-  if (lang) entries.push(['lang', lang]);
-  for (const [rawKey, value] of entries) {
-    const key = rawKey.trim().toLowerCase();
-    if (!key) throw new LoomError('USAGE', `filter "${rawKey}=${value}" has no key`, { hint: 'use key=value, e.g. lang=zh, source=guide/**, tag=api' });
-    if (key === 'lang' || key === 'language') {
-      clauses.push({ kind: 'lang', values: list(value) });
-    } else if (key === 'source' || key === 'path' || key === 'file') {
-      const globs = list(value);
-      clauses.push({ kind: 'source', include: globs.filter((g) => !g.startsWith('!')), exclude: globs.filter((g) => g.startsWith('!')).map((g) => g.slice(1)) });
-    } else if (key === 'tag' || key === 'tags') {
-      clauses.push({ kind: 'tag', values: list(value) });
-    } else {
-      clauses.push({ kind: 'meta', key: rawKey.trim().replace(/"/g, ''), values: list(value) });
-    }
+const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+
+function badValue(key: string, value: unknown): LoomError {
+  const shown = typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value);
+  return new LoomError('USAGE', `filter "${key}": ${shown} is not a value the store can match`, {
+    hint: 'give a string, number or boolean, an array of them (any of), or (LangChain) a function (doc) => boolean as the whole filter',
+  });
+}
+
+/** The alternatives of one filter value; strings are comma lists (as `--filter tag=a,b`). */
+function scalars(key: string, value: unknown): FilterScalar[] {
+  const one = (v: unknown): FilterScalar[] => {
+    if (typeof v === 'string') return list(v);
+    if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') return [v];
+    throw badValue(key, value);
+  };
+  return Array.isArray(value) ? value.flatMap(one) : one(value);
+}
+
+function clauseFor(rawKey: string, value: unknown): FilterClause {
+  const key = rawKey.trim().toLowerCase();
+  if (!key) throw new LoomError('USAGE', `filter "${rawKey}=${String(value)}" has no key`, { hint: 'use key=value, e.g. lang=zh, source=guide/**, tag=api' });
+  const values = scalars(rawKey, value);
+  const strings = values.map(String);
+  if (key === 'lang' || key === 'language') return { kind: 'lang', values: strings };
+  if (key === 'tag' || key === 'tags') return { kind: 'tag', values: strings };
+  if (key === 'source' || key === 'path' || key === 'file') {
+    return { kind: 'source', include: strings.filter((g) => !g.startsWith('!')), exclude: strings.filter((g) => g.startsWith('!')).map((g) => g.slice(1)) };
   }
+  return { kind: 'meta', key: rawKey.trim().replace(/"/g, ''), values };
+}
+
+/**
+ * Reads metadata filters: `lang` (chunk language), `source` (picomatch globs over the source
+ * path, `!` negates), `tag` (front-matter tags), anything else: a metadata key whose value (or one
+ * of whose array values) equals one given. Strings are comma lists; numbers, booleans and arrays
+ * (any of) are typed. A value the store cannot match (an operator object, null, a nested object)
+ * is refused with USAGE, never ignored.
+ */
+export function parseFilter(filter: Readonly<Record<string, unknown>> | undefined, lang?: string): Filter | undefined {
+  if (filter !== undefined && (filter === null || typeof filter !== 'object' || Array.isArray(filter))) throw badValue('(whole filter)', filter);
+  const clauses = Object.entries(filter ?? {}).map(([key, value]) => clauseFor(key, value));
+  if (lang) clauses.push(clauseFor('lang', lang));
   return clauses.length > 0 ? { clauses } : undefined;
 }
 
 /** The filter with one more clause (a new object: filters are shared between lists). */
 export function andClause(filter: Filter | undefined, clause: FilterClause): Filter {
   return { clauses: [...(filter?.clauses ?? []), clause] };
-}
-
-function inList(column: string, values: string[], not = false): SqlFilter {
-  return { where: `${column} ${not ? 'NOT IN' : 'IN'} (${values.map(() => '?').join(',')})`, params: values };
-}
-
-function sqliteClause(c: FilterClause): SqlFilter {
-  switch (c.kind) {
-    case 'lang':
-      return inList('c.lang', c.values, c.not);
-    case 'source': {
-      const conds: string[] = [];
-      if (c.include.length) conds.push(`(${c.include.map(() => 'loom_glob(?, s.name)').join(' OR ')})`);
-      for (let i = 0; i < c.exclude.length; i++) conds.push('NOT loom_glob(?, s.name)');
-      return { where: `c.source_id IN (SELECT s.id FROM sources s WHERE ${conds.join(' AND ') || '1'})`, params: [...c.include, ...c.exclude] };
-    }
-    case 'tag':
-      return { where: `c.source_id IN (SELECT source_id FROM source_tags WHERE tag IN (${c.values.map(() => '?').join(',')}))`, params: c.values };
-    case 'meta':
-      // json_each over a scalar yields the scalar itself, so one condition covers both shapes
-      return {
-        where: `c.source_id IN (SELECT s.id FROM sources s WHERE EXISTS (SELECT 1 FROM json_each(s.meta, ?) j WHERE CAST(j.value AS TEXT) IN (${c.values.map(() => '?').join(',')})))`,
-        params: [`$."${c.key}"`, ...c.values],
-      };
-  }
-}
-
-/** A filter as one SQLite condition over `chunks c`. */
-export function toSqliteFilter(filter: Filter | undefined): SqlFilter | undefined {
-  if (!filter || filter.clauses.length === 0) return undefined;
-  const parts = filter.clauses.map(sqliteClause);
-  return { where: parts.map((p) => `(${p.where})`).join(' AND '), params: parts.flatMap((p) => p.params) };
-}
-
-/** Parses and compiles for SQLite in one go. */
-export function compileFilter(filter: Record<string, string> | undefined, lang?: string): SqlFilter | undefined {
-  return toSqliteFilter(parseFilter(filter, lang));
 }
 
 /** Parses `key=value` flags (repeatable `--filter`). */

@@ -114,4 +114,77 @@ describe('LoomVectorStore', () => {
     expect((await vs.similaritySearch('gamma', 1))[0].metadata.source).toBe('y');
     await vs.close();
   });
+
+  it('fromTexts and fromDocuments take the folder as `directory` (as HNSWLib and Faiss save/load do); load() reopens it', async () => {
+    const vs = await LoomVectorStore.fromTexts(['alpha beta', 'gamma delta'], [{ source: 'x' }, { source: 'y' }], embeddings, { directory: dir });
+    await vs.close();
+    const again = await LoomVectorStore.load(dir, embeddings);
+    expect(again.store.info().chunks).toBe(2);
+    await again.close();
+  });
+
+  it('fromTexts without a folder says which key it expects', async () => {
+    await expect(LoomVectorStore.fromTexts(['a'], [{}], embeddings, {} as never)).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('directory') });
+  });
+});
+
+describe('LoomVectorStore filters', () => {
+  // 40 documents in 10 buckets; every 4th is flagged; bucket 7's text is not the closest to the query
+  const bucketDocs = Array.from({ length: 40 }, (_, i) => new Document({
+    pageContent: i % 10 === 7 ? `Unrelated note number ${i} about gardening.` : `Queue workers process jobs, item ${i}.`,
+    metadata: { source: `b/${i}.md`, bucket: i % 10, flagged: i % 4 === 0, label: `L${i % 10}` },
+  }));
+  const ids = bucketDocs.map((_, i) => `d${i}`);
+
+  async function filled(): Promise<LoomVectorStore> {
+    const vs = await LoomVectorStore.open(dir, embeddings);
+    await vs.addDocuments(bucketDocs, { ids });
+    return vs;
+  }
+
+  it('honours a function filter (doc) => boolean, as HNSWLib and MemoryVectorStore take', async () => {
+    const vs = await filled();
+    const hits = await vs.similaritySearch('queue workers jobs', 2, (d) => d.metadata.bucket === 7);
+    expect(hits).toHaveLength(2);
+    expect(hits.map((d) => d.metadata.bucket)).toEqual([7, 7]);
+    // the predicate sees the document as a search returns it: id, text and metadata
+    const byId = await vs.similaritySearch('anything', 5, (d) => d.id === 'd13');
+    expect(byId.map((d) => d.id)).toEqual(['d13']);
+    expect(await vs.similaritySearch('queue', 3, () => false)).toEqual([]);
+    const mmr = await vs.maxMarginalRelevanceSearch('queue workers', { k: 3, fetchK: 10, filter: (d) => d.metadata.flagged === true });
+    expect(mmr).toHaveLength(3);
+    expect(mmr.every((d) => d.metadata.flagged === true)).toBe(true);
+    const viaRetriever = await vs.asRetriever({ k: 4, filter: (d) => (d.metadata.bucket as number) < 2 }).invoke('queue workers');
+    expect(viaRetriever).toHaveLength(4);
+    expect(viaRetriever.every((d) => (d.metadata.bucket as number) < 2)).toBe(true);
+    await vs.close();
+  });
+
+  it('matches typed values: numbers, booleans, arrays as any of', async () => {
+    const vs = await filled();
+    const buckets = async (filter: Record<string, unknown>, k = 10) => (await vs.similaritySearch('queue workers jobs', k, filter as never)).map((d) => d.metadata.bucket);
+    expect(await buckets({ bucket: 7 }, 2)).toEqual([7, 7]);
+    expect(new Set(await buckets({ bucket: [3, 7] }))).toEqual(new Set([3, 7]));
+    const flagged = await vs.similaritySearch('queue workers jobs', 40, { flagged: true });
+    expect(flagged).toHaveLength(10);
+    expect((await vs.similaritySearch('queue workers jobs', 40, { flagged: false }))).toHaveLength(30);
+    expect(await buckets({ bucket: 6, flagged: true }, 40)).toEqual([6, 6]); // d16, d36
+    expect(await buckets({ bucket: 7, flagged: true }, 40)).toEqual([]);
+    expect(new Set(await buckets({ label: ['L1', 'L2'] }, 40))).toEqual(new Set([1, 2]));
+    // a number matches the number, not a string that looks like it
+    expect(await vs.similaritySearch('queue', 5, { label: 1 } as never)).toEqual([]);
+    expect(await vs.similaritySearch('queue', 5, { bucket: [] } as never)).toEqual([]);
+    await vs.close();
+  });
+
+  it.each([
+    ['an operator object', { bucket: { $gt: 5 } }],
+    ['null', { bucket: null }],
+    ['an array holding an object', { bucket: [1, { a: 2 }] }],
+    ['undefined', { bucket: undefined }],
+  ])('refuses a filter it cannot apply (%s) instead of ignoring it', async (_what, filter) => {
+    const vs = await filled();
+    await expect(vs.similaritySearch('queue', 3, filter as never)).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('bucket') });
+    await vs.close();
+  });
 });

@@ -5,16 +5,38 @@ import { Document, type DocumentInterface } from '@langchain/core/documents';
 import { detectLanguage } from '../text/lang.js';
 import { openStore } from './index.js';
 import type { LoomStore, StoreEmbedder } from './store.js';
-import type { ChunkRecord, SourceRecord } from './backend.js';
-import { parseFilter } from './filter.js';
+import type { ChunkRecord, Scored, SourceRecord } from './backend.js';
+import { parseFilter, type MetadataFilter } from './filter.js';
+import { LoomError } from '../errors.js';
+import { predicateSearch } from './scan.js';
 import { mmrSelect } from './fusion.js';
 import { embeddingInput, ftsFields, inputHash } from './records.js';
 import { toHit } from './search.js';
 import { normalize } from './vectors.js';
 import type { Hit, SearchOptions } from './types.js';
 
-/** `source` glob, `lang`, `tag`, or any metadata key = value (the same filters as `loom search --filter`). */
-export type LoomFilter = Record<string, string>;
+/**
+ * Either metadata to match — `source` glob, `lang`, `tag`, or any metadata key; values are
+ * strings (comma lists, as `loom search --filter`), numbers, booleans or arrays (any of) — or a
+ * function `(doc) => boolean`, as LangChain's HNSWLib and MemoryVectorStore take (an exact search
+ * over the documents it accepts).
+ */
+export type LoomFilter = MetadataFilter | ((doc: DocumentInterface) => boolean);
+
+/** Where fromTexts/fromDocuments put the store: `directory`, as HNSWLib's and Faiss's save/load name it. */
+export interface LoomStoreArgs {
+  directory?: string;
+  /** the same, by its earlier name */
+  dir?: string;
+}
+
+function directoryOf(args: LoomStoreArgs | undefined, method: string): string {
+  const dir = args?.directory ?? args?.dir;
+  if (typeof dir === 'string' && dir) return dir;
+  throw new LoomError('USAGE', `LoomVectorStore.${method} needs the store folder as { directory: '…' } (got ${JSON.stringify(args ?? null)})`, {
+    hint: `e.g. LoomVectorStore.${method}(…, embeddings, { directory: './.loom' }); the folder is created when missing`,
+  });
+}
 
 function embedderOf(embeddings: EmbeddingsInterface): StoreEmbedder & { probe?: boolean } {
   const e = embeddings as EmbeddingsInterface & { id?: unknown; dimensions?: unknown; model?: unknown; modelName?: unknown };
@@ -47,20 +69,26 @@ export class LoomVectorStore extends VectorStore {
   }
 
   /** Opens (creating when missing) a store directory for these embeddings. */
-  static async open(dir: string, embeddings: EmbeddingsInterface): Promise<LoomVectorStore> {
+  static async open(dir: string, embeddings: EmbeddingsInterface, options: { create?: boolean } = {}): Promise<LoomVectorStore> {
     const embedder = embedderOf(embeddings);
     if (!embedder.dimensions) embedder.dimensions = (await embeddings.embedQuery('dimension probe')).length;
-    const store = await openStore(dir, { create: true, embeddings: embedder });
+    const store = await openStore(dir, { create: options.create ?? true, embeddings: embedder });
     return new LoomVectorStore(embeddings, { store });
   }
 
-  static override async fromTexts(texts: string[], metadatas: object[] | object, embeddings: EmbeddingsInterface, args: { dir: string }): Promise<LoomVectorStore> {
-    const docs = texts.map((pageContent, i) => new Document({ pageContent, metadata: Array.isArray(metadatas) ? metadatas[i] ?? {} : metadatas }));
-    return LoomVectorStore.fromDocuments(docs, embeddings, args);
+  /** Opens an existing store folder (HNSWLib.load's name for it); unlike `open`, never creates one. */
+  static async load(directory: string, embeddings: EmbeddingsInterface): Promise<LoomVectorStore> {
+    return LoomVectorStore.open(directory, embeddings, { create: false });
   }
 
-  static override async fromDocuments(docs: DocumentInterface[], embeddings: EmbeddingsInterface, args: { dir: string }): Promise<LoomVectorStore> {
-    const vs = await LoomVectorStore.open(args.dir, embeddings);
+  static override async fromTexts(texts: string[], metadatas: object[] | object, embeddings: EmbeddingsInterface, args: LoomStoreArgs): Promise<LoomVectorStore> {
+    const directory = directoryOf(args, 'fromTexts');
+    const docs = texts.map((pageContent, i) => new Document({ pageContent, metadata: Array.isArray(metadatas) ? metadatas[i] ?? {} : metadatas }));
+    return LoomVectorStore.fromDocuments(docs, embeddings, { directory });
+  }
+
+  static override async fromDocuments(docs: DocumentInterface[], embeddings: EmbeddingsInterface, args: LoomStoreArgs): Promise<LoomVectorStore> {
+    const vs = await LoomVectorStore.open(directoryOf(args, 'fromDocuments'), embeddings);
     await vs.addDocuments(docs);
     return vs;
   }
@@ -115,17 +143,24 @@ export class LoomVectorStore extends VectorStore {
   }
 
   async similaritySearchVectorWithScore(query: number[], k: number, filter?: LoomFilter): Promise<[DocumentInterface, number][]> {
-    const scored = this.store.backend.vectorSearch(normalize(query), k, parseFilter(filter));
+    const scored = this.vectorSearch(normalize(query), k, filter);
     const rows = new Map(this.store.backend.getChunks(scored.map((s) => s.id)).map((r) => [r.id, r]));
     return scored.filter((s) => rows.has(s.id)).map((s) => [toDocument(toHit(rows.get(s.id)!, s.score)), s.score]);
   }
 
   override async maxMarginalRelevanceSearch(query: string, options: MaxMarginalRelevanceSearchOptions<LoomFilter>): Promise<DocumentInterface[]> {
     const q = normalize(await this.embeddings.embedQuery(query));
-    const pool = this.store.backend.vectorSearch(q, options.fetchK ?? 20, parseFilter(options.filter));
+    const pool = this.vectorSearch(q, options.fetchK ?? 20, options.filter);
     const picked = mmrSelect(pool, this.store.backend.vectors(pool.map((p) => p.id)), options.k, options.lambda ?? 0.5);
     const rows = new Map(this.store.backend.getChunks(picked.map((p) => p.id)).map((r) => [r.id, r]));
     return picked.filter((p) => rows.has(p.id)).map((p) => toDocument(toHit(rows.get(p.id)!, p.score)));
+  }
+
+  private vectorSearch(query: Float32Array, k: number, filter: LoomFilter | undefined): Scored[] {
+    if (typeof filter === 'function') {
+      return predicateSearch(this.store.backend, query, k, (row) => filter(toDocument(toHit(row, 0), false)));
+    }
+    return this.store.backend.vectorSearch(query, k, parseFilter(filter));
   }
 
   /** The store's own hybrid (vector + full-text) search, as `loom search` runs it. */
@@ -146,7 +181,8 @@ function meta(doc: DocumentInterface): DocMeta {
   return (doc.metadata ?? {}) as DocMeta;
 }
 
-function toDocument(hit: Hit): Document {
-  const metadata = { ...(hit.metadata ?? {}), source: hit.source, heading: hit.heading, lang: hit.lang, score: hit.score };
+/** A hit as a LangChain Document; a filter sees it before it has a score. */
+function toDocument(hit: Hit, scored = true): Document {
+  const metadata = { ...(hit.metadata ?? {}), source: hit.source, heading: hit.heading, lang: hit.lang, ...(scored ? { score: hit.score } : {}) };
   return new Document({ pageContent: hit.text, metadata, id: hit.id });
 }

@@ -1,5 +1,6 @@
 import type { ChunkRecord, ChunkRow, Scored, SourceRecord, SourceRow, SqlFilter, StoreBackend } from './backend.js';
-import { toSqliteFilter, type Filter } from './filter.js';
+import type { Filter } from './filter.js';
+import { toSqliteFilter } from './sqlite-filter.js';
 import type { SqliteDb } from './sqlite.js';
 import { VectorIndex, type HnswParams } from './hnsw.js';
 import { dot } from './vectors.js';
@@ -56,12 +57,11 @@ export class SqliteHnswBackend implements StoreBackend {
   }
 
   vectors(ids: number[]): Map<number, Float32Array> {
-    const out = new Map<number, Float32Array>();
-    for (const id of ids) {
-      const v = this.db.vector(id);
-      if (v) out.set(id, v);
-    }
-    return out;
+    return this.db.vectors(ids);
+  }
+
+  scanChunks(afterId: number, limit: number, filter?: Filter): ChunkRow[] {
+    return this.db.scanChunks(afterId, limit, toSqliteFilter(filter));
   }
 
   private noise?: number;

@@ -25,6 +25,9 @@ function globMatch(pattern: string, value: string): number {
   return m(value) ? 1 : 0;
 }
 
+const CHUNK_ROW = `c.id, c.uid, c.source_id AS sourceId, s.name AS source, s.title, c.heading, c.text, c.lang, c.ord, c.meta, s.meta AS sourceMeta
+  FROM chunks c JOIN sources s ON s.id = c.source_id`;
+
 /** Rows, settings and the change log in one SQLite file; the source of truth of a store. */
 export class SqliteDb {
   readonly db: Database.Database;
@@ -205,8 +208,20 @@ export class SqliteDb {
 
   getChunks(ids: number[]): ChunkRow[] {
     if (ids.length === 0) return [];
-    return this.q(`SELECT c.id, c.uid, c.source_id AS sourceId, s.name AS source, s.title, c.heading, c.text, c.lang, c.ord, c.meta, s.meta AS sourceMeta
-      FROM chunks c JOIN sources s ON s.id = c.source_id WHERE c.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as ChunkRow[];
+    return this.q(`SELECT ${CHUNK_ROW} WHERE c.id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as ChunkRow[];
+  }
+
+  scanChunks(afterId: number, limit: number, filter?: SqlFilter): ChunkRow[] {
+    const sql = `SELECT ${CHUNK_ROW} WHERE c.id > ?${filter ? ` AND ${filter.where}` : ''} ORDER BY c.id LIMIT ?`;
+    return (filter ? this.db.prepare(sql) : this.q(sql)).all(afterId, ...(filter?.params ?? []), limit) as ChunkRow[];
+  }
+
+  vectors(ids: number[]): Map<number, Float32Array> {
+    const out = new Map<number, Float32Array>();
+    if (ids.length === 0) return out;
+    const rows = this.q('SELECT chunk_id, v FROM vectors WHERE chunk_id IN (SELECT value FROM json_each(?))').raw().all(JSON.stringify(ids)) as [number, Buffer][];
+    for (const [id, v] of rows) out.set(id, fromBlob(v));
+    return out;
   }
 
   vector(id: number): Float32Array | undefined {
