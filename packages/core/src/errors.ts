@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'STORE_CORRUPT' // exit 2
   | 'STORE_IO' // exit 2 (read-only, disk full)
   | 'INGEST_BAD_FILE' // a warning-level problem with one file; exit 1 if fatal
+  // distributed runs
+  | 'QUEUE_UNAVAILABLE' // Redis behind --queue does not answer (exit 2)
   | 'INTERNAL';
 
 // a Record so that a code added to the union above without being listed here fails to compile
@@ -40,7 +42,7 @@ const ALL_CODES: Record<ErrorCode, true> = {
   PROVIDER_UNAVAILABLE: true, PROVIDER_RATE_LIMIT: true, PROVIDER_SERVER_ERROR: true, PROVIDER_BAD_RESPONSE: true,
   PROVIDER_AUTH: true, PROVIDER_BAD_REQUEST: true, PROVIDER_NOT_CONFIGURED: true,
   STORE_NOT_FOUND: true, STORE_LOCKED: true, STORE_EMBEDDER_MISMATCH: true, STORE_CORRUPT: true, STORE_IO: true,
-  INGEST_BAD_FILE: true, INTERNAL: true,
+  INGEST_BAD_FILE: true, QUEUE_UNAVAILABLE: true, INTERNAL: true,
 };
 
 /** Every ErrorCode, for codes written in files (a test case's `expect_error:`). */

@@ -25,6 +25,18 @@ export { runPipeline, DEFAULT_CONCURRENCY } from './engine/run.js';
 export { planPipeline } from './engine/plan.js';
 export type { ExecutionPlan, PlannedStep } from './engine/plan.js';
 export { inProcessExecutor } from './engine/executor.js';
+export type { ModelCallRecord } from './engine/types.js';
+export { runBatch } from './batch/batch.js';
+export type { BatchOptions, BatchLineResult, BatchSummary } from './batch/batch.js';
+// distributed runs: bullmq and ioredis are imported only when a queue is used
+export { createQueueExecutor } from './queue/executor.js';
+export type { QueueExecutor, QueueExecutorOptions } from './queue/executor.js';
+export { startQueueWorker } from './queue/worker.js';
+export type { QueueWorker, QueueWorkerOptions } from './queue/worker.js';
+export { parseRate } from './queue/rate.js';
+export type { Rate } from './queue/rate.js';
+export { parseQueueUrl, checkRedis } from './queue/connection.js';
+export type { QueueTarget } from './queue/connection.js';
 export { toRunnable } from './engine/runnable.js';
 export type { PipelineRunnable } from './engine/runnable.js';
 

@@ -3,7 +3,7 @@ import type { ModelHandle } from '../providers/types.js';
 import type { Scope } from '../spec/template.js';
 import type { StepSpec } from '../spec/types.js';
 import { emptyUsage, type Usage } from './events.js';
-import { wrapModel } from './model.js';
+import { recordModelCall, wrapModel } from './model.js';
 import type { PlannedStep } from './plan.js';
 import { renderParams } from './render.js';
 import { decideRetry, retryPolicy, sleep } from './retry.js';
@@ -106,9 +106,14 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 function execute(unit: Unit, params: Record<string, unknown>, attempt: number, signal: AbortSignal, slot: Slot, item?: number, itemUsage?: Usage): Promise<unknown> {
   const { state, node, def } = unit;
   const ctx = makeContext(unit, signal, slot, item, itemUsage);
+  const usages = itemUsage ? [unit.record.usage, itemUsage] : [unit.record.usage];
   return state.executor.execute({
-    stepId: node.id, item, kind: node.kind, params, attempt, signal, file: state.pipeline.file,
+    runId: state.runId, stepId: node.id, item, kind: node.kind, params, attempt, signal, file: state.pipeline.file,
     run: () => def.run(params, ctx),
+    report: (remote) => {
+      for (const call of remote.calls) recordModelCall(state, { stepId: node.id, item, usages }, call);
+      for (const message of remote.warnings) ctx.warn(message);
+    },
   });
 }
 
@@ -142,7 +147,9 @@ function makeContext(unit: Unit, signal: AbortSignal, slot: Slot, item?: number,
     step,
     pipeline: state.pipeline,
     signal,
-    model: model && wrapModel(model, state, { stepId: node.id, item, signal, usages }),
+    model: model && wrapModel(model, {
+      signal, cache: state.options.cache, record: (call) => recordModelCall(state, { stepId: node.id, item, usages }, call),
+    }),
     openStore: (dir?: string) => state.resources.openStore(dir),
     warn: (message: string) => {
       const text = item === undefined ? message : `item ${item}: ${message}`;

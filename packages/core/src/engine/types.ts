@@ -64,7 +64,7 @@ export type RunEvent =
   | { type: 'step-retry'; runId: string; step: string; attempt: number; delayMs: number; error: string; at: string }
   | { type: 'step-error'; runId: string; step: string; code: string; message: string; at: string }
   | { type: 'step-warning'; runId: string; step: string; message: string; at: string }
-  | { type: 'model-call'; runId: string; step: string; model: string; promptTokens: number; completionTokens: number; estimated: boolean; cached: boolean; latencyMs: number; costUsd?: number; at: string; item?: number; error?: string; code?: string }
+  | ({ type: 'model-call'; runId: string; step: string; at: string; item?: number } & ModelCallRecord)
   | { type: 'run-end'; runId: string; status: 'ok' | 'failed' | 'cancelled'; durationMs: number; notRun: string[]; at: string };
 
 export type RunEventListener = (event: RunEvent) => void;
@@ -79,7 +79,25 @@ export interface Executor {
   execute<T>(task: ExecutorTask<T>): Promise<T>;
 }
 
+/** One model call as the run ledger sees it (the body of a `model-call` event). */
+export interface ModelCallRecord {
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  estimated: boolean;
+  cached: boolean;
+  latencyMs: number;
+  costUsd?: number;
+  /** set on a failed call */
+  error?: string;
+  code?: string;
+  /** the queue worker that made the call (host:pid), when it ran on one */
+  worker?: string;
+}
+
 export interface ExecutorTask<T> {
+  /** the run this attempt belongs to (a remote executor derives stable job ids from it) */
+  runId?: string;
   stepId: string;
   item?: number;
   run: () => Promise<T>;
@@ -90,6 +108,8 @@ export interface ExecutorTask<T> {
   signal?: AbortSignal;
   /** the pipeline file, when loaded from one (a worker reloads it to build the step context) */
   file?: string;
+  /** a remote executor hands back the worker's model calls and warnings: usage, events and ledger as if run here */
+  report?: (remote: { calls: ModelCallRecord[]; warnings: string[] }) => void;
 }
 
 export interface RunOptions {
