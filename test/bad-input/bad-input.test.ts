@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../../packages/core/src/testing/index.js';
-import { REPO, STACK_LINE, loom, type LoomResult } from './cli.js';
+import { REPO, STACK_LINE, loom, type LoomResult } from '../helpers/loom-cli.js';
 import { Unavailable, runSetup, unmountAll, type SetupContext } from './setup.js';
 
 /*

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loom, type LoomResult } from '../bad-input/cli.js';
+import { loom, type LoomResult } from '../helpers/loom-cli.js';
 import { page, rng, writeCorpus } from './corpus.js';
 
 /*

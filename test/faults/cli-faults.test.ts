@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI, type FakeReply, type RecordedRequest } from '../../packages/core/src/testing/index.js';
-import { STACK_LINE, loom, type LoomResult } from '../bad-input/cli.js';
+import { STACK_LINE, loom, type LoomResult } from '../helpers/loom-cli.js';
 
 /*
  * Model-server faults through the built CLI against the fake OpenAI-compatible server: each

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../../packages/core/src/testing/index.js';
-import { REPO, STACK_LINE, loom } from '../bad-input/cli.js';
+import { REPO, STACK_LINE, loom } from '../helpers/loom-cli.js';
 
 /*
  * An embeddings server that fails part-way through `loom ingest --embedder openai:…`: the ingest

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { LoomError } from '@promptloom/core/spec';
 import { type Io, reportError } from './io.js';
+import { stopAllProgress } from './progress.js';
 import { COMMANDS } from './commands/index.js';
 import { VERSION } from './version.js';
 
@@ -43,6 +44,8 @@ Examples:
       return 1; // commander already printed its message
     }
     return reportError(error, io, debug);
+  } finally {
+    stopAllProgress();
   }
 }
 

@@ -11,6 +11,17 @@ export interface Progress {
 const quiet: Progress = { start() {}, update() {}, increment() {}, stop() {} };
 
 /**
+ * Bars that are drawing. A started bar owns a redraw timer that keeps Node alive, so a bar a
+ * command forgot (or lost to an error) would hang the process after its last line: main() stops
+ * whatever is left here when a command returns or throws.
+ */
+const live = new Set<Progress>();
+
+export function stopAllProgress(): void {
+  for (const bar of [...live]) bar.stop();
+}
+
+/**
  * A progress bar with counts and rate on a terminal; nothing at all in pipes and CI,
  * where the command's summary line is the record.
  */
@@ -30,10 +41,11 @@ export async function createProgress(io: Io, label: string): Promise<Progress> {
   let t0 = Date.now();
   let done = 0;
   const payload = (extra = '') => ({ rate: (done / Math.max(0.001, (Date.now() - t0) / 1000)).toFixed(1), extra });
-  return {
-    start(total, l) { t0 = Date.now(); done = 0; bar.start(total, 0, payload(l ?? '')); },
+  const progress: Progress = {
+    start(total, l) { t0 = Date.now(); done = 0; live.add(progress); bar.start(total, 0, payload(l ?? '')); },
     update(d, extra) { done = d; bar.update(d, payload(extra)); },
     increment(by = 1) { done += by; bar.update(done, payload()); },
-    stop() { bar.stop(); },
+    stop() { live.delete(progress); bar.stop(); },
   };
+  return progress;
 }

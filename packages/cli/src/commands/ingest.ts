@@ -16,11 +16,17 @@ interface IngestFlags {
 
 const PHASE_LABELS: Record<string, string> = { ingest: 'files', index: 'index', reembed: 'reembed' };
 
-/** One bar per phase on a terminal; in pipes and CI one line per phase start, nothing per file. */
+/**
+ * One bar per phase on a terminal; in pipes and CI one line per phase start, nothing per file.
+ * Bars are created asynchronously (cli-progress loads lazily), so a phase can end before its bar
+ * exists: a bar that arrives after its phase (or after stop) is never started. A started bar owns
+ * a redraw timer that keeps Node alive, so every started bar must be stopped.
+ */
 function progressReporter(io: Io): { onProgress: (p: IngestProgress) => void; stop: () => void } {
   let phase = '';
   let bar: Progress | undefined;
-  let pendingBar: Promise<Progress> | undefined;
+  let generation = 0;
+  let stopped = false;
   const interactive = isInteractive(io);
   return {
     onProgress(p) {
@@ -28,16 +34,22 @@ function progressReporter(io: Io): { onProgress: (p: IngestProgress) => void; st
         phase = p.phase;
         bar?.stop();
         bar = undefined;
+        const mine = ++generation;
         if (interactive) {
           const label = PHASE_LABELS[p.phase] ?? p.phase;
-          pendingBar = createProgress(io, label).then((b) => { b.start(p.total); bar = b; return b; });
+          void createProgress(io, label).then((b) => {
+            if (stopped || mine !== generation) return; // superseded before it was shown
+            b.start(p.total);
+            bar = b;
+          });
         }
       }
       bar?.update(p.done, p.file ?? '');
     },
     stop() {
+      stopped = true;
       bar?.stop();
-      void pendingBar?.then((b) => b.stop());
+      bar = undefined;
     },
   };
 }

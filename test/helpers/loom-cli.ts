@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,11 +37,39 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): Record<
   return env;
 }
 
+/** A test of the built CLI fails (never skips) when the build is missing. */
+export function requireBuiltCli(): string {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`corepack pnpm build\` before the tests`);
+  return BIN;
+}
+
 /** Spawns `node bin.js ...args` without blocking this process (a fake server may answer from here). */
 export function loom(args: string[], options: LoomOptions): Promise<LoomResult> {
+  return spawnLoom(process.execPath, [requireBuiltCli(), ...args], options, baseEnv(options.env));
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Runs the CLI under a real pseudo-terminal (util-linux `script`), as a person at a terminal
+ * would: stderr is a TTY, so progress bars and streamed tokens are on. CI is unset for the
+ * child, since the CLI is deliberately quiet there. stdout and stderr arrive merged in `stdout`.
+ */
+export function loomInTerminal(args: string[], options: LoomOptions): Promise<LoomResult> {
+  const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });
+  if (probe.error || !/util-linux/.test(probe.stdout + probe.stderr)) {
+    throw new Error('terminal tests need `script` from util-linux (apt-get install util-linux / bsdutils)');
+  }
+  const command = [process.execPath, requireBuiltCli(), ...args].map(shellQuote).join(' ');
+  const env = baseEnv({ TERM: 'xterm-256color', COLUMNS: '120', ...options.env });
+  delete env.CI;
+  return spawnLoom('script', ['-qec', command, '/dev/null'], options, env);
+}
+
+function spawnLoom(file: string, argv: string[], options: LoomOptions, env: Record<string, string>): Promise<LoomResult> {
   const t0 = Date.now();
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: baseEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, argv, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
