@@ -43,7 +43,7 @@ describe('loom ingest', () => {
     expect(r.stdout).toMatch(/12 added.*2 skipped/);
   });
 
-  it('fails clearly on a missing path, another embedder, and a locked store', () => {
+  it('fails clearly on a missing path, another embedder, and a locked store', { timeout: 120_000 }, () => {
     if (existsSync('/proc/self')) {
       // a directory that cannot be created fails with STORE_IO (exit 2) instead of hanging
       const unwritable = loom(['ingest', 'docs', '--store', '/proc/self/nope']);
