@@ -5,6 +5,8 @@ import { processIo } from './io.js';
 // The only place that touches the process: exit code, Ctrl-C and closed pipes.
 const controller = new AbortController();
 process.once('SIGINT', () => controller.abort(new Error('interrupted (Ctrl-C)')));
+// a service manager stops `loom worker` with SIGTERM: finish running jobs, as for Ctrl-C
+process.once('SIGTERM', () => controller.abort(new Error('terminated (SIGTERM)')));
 (globalThis as { __loomAbort?: AbortSignal }).__loomAbort = controller.signal;
 
 // `loom search … | head` closes our stdout early; that is the reader's choice, not a crash.

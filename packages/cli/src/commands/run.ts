@@ -6,13 +6,14 @@ import { type Io, isInteractive, writeJson } from '../io.js';
 import { collectPairs, readInputs, type InputFlags } from '../inputs.js';
 import { writeOutFile } from '../out-file.js';
 import { createProgress, type Progress } from '../progress.js';
+import { addQueueOptions, queueExecutor, type QueueFlags } from '../queue-flags.js';
 import { formatPlan, loadForCli, planJson } from './plan.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
 
 // core is imported inside the action only, so registering this command costs nothing at startup
 type Core = typeof import('@promptloom/core');
 
-export interface RunFlags extends InputFlags {
+export interface RunFlags extends InputFlags, QueueFlags {
   json?: boolean;
   events?: string;
   dryRun?: boolean;
@@ -24,7 +25,7 @@ export interface RunFlags extends InputFlags {
   out?: string;
 }
 
-function parseConcurrency(value: string): number {
+export function parseConcurrency(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError('expected a whole number from 1 to 1024');
   return n;
@@ -46,7 +47,7 @@ function eventWriter(core: Core, target: string, io: Io): { listener: RunEventLi
 }
 
 /** Runs go into the store's run ledger (`loom runs`) when that store exists; a run never creates one. */
-async function ledgerListener(flags: RunFlags, pipeline: LoadedPipeline, io: Io): Promise<RunEventListener | undefined> {
+export async function ledgerListener(flags: { store?: string }, pipeline: LoadedPipeline, io: Io): Promise<RunEventListener | undefined> {
   const dir = flags.store
     ? resolve(io.cwd, flags.store)
     : pipeline.spec.store ? resolve(pipeline.dir, pipeline.spec.store) : resolve(io.cwd, io.env.LOOM_STORE || '.loom');
@@ -106,7 +107,9 @@ export async function run(file: string, flags: RunFlags, io: Io): Promise<void> 
   const ledger = flags.dryRun ? undefined : await ledgerListener(flags, pipeline, io);
   if (ledger) listeners.push(ledger);
   let streamed = '';
-  const stream = flags.stream && interactive && Boolean(io.stdout.isTTY);
+  const store = flags.store ? resolve(io.cwd, flags.store) : undefined;
+  const executor = flags.dryRun ? undefined : await queueExecutor(core, flags, { models, store, cache: flags.cache });
+  const stream = flags.stream && interactive && Boolean(io.stdout.isTTY) && !executor;
   if (stream) {
     // a retried attempt streams again from the start: say so rather than run two answers together
     const streamStep = core.planPipeline(pipeline).streamStep;
@@ -118,8 +121,8 @@ export async function run(file: string, flags: RunFlags, io: Io): Promise<void> 
     });
   }
   const options: RunOptions = {
-    concurrency: flags.concurrency, signal: interruptSignal(), listeners, models, cache: flags.cache, env: io.env,
-    store: flags.store ? resolve(io.cwd, flags.store) : undefined, recipeDirs: recipeDirs({ cwd: io.cwd, env: io.env }), dryRun: flags.dryRun,
+    concurrency: flags.concurrency, signal: interruptSignal(), listeners, models, cache: flags.cache, env: io.env, executor,
+    store, recipeDirs: recipeDirs({ cwd: io.cwd, env: io.env }), dryRun: flags.dryRun,
     onToken: stream ? (delta) => {
       if (!streamed) progress?.stop();
       streamed += delta;
@@ -133,6 +136,7 @@ export async function run(file: string, flags: RunFlags, io: Io): Promise<void> 
   } finally {
     progress?.stop();
     events?.close();
+    await executor?.close();
   }
   if (streamed) io.stdout.write('\n');
   if (flags.dryRun) return printDryRun(core, pipeline, raw, options, flags, io);
@@ -195,7 +199,7 @@ Examples:
 
 /** The options of `loom run`, shared with `loom recipes run`. */
 export function addRunOptions(command: Command): Command {
-  return command
+  return addQueueOptions(command, 'run the steps on `loom worker`s')
     .option('-i, --input <name=value>', 'an input (repeatable); numbers, booleans and JSON lists/objects are converted to the declared type; name=@file reads a file (.html as text), name=@- standard input, @@ a literal @', collectPairs, [])
     .option('--inputs <file.json|->', 'inputs as a JSON object, from a file or - for standard input (--input wins)')
     .option('--json', 'print {status, outputs, steps, usage} as JSON')
