@@ -90,6 +90,6 @@ describe('loom validate', () => {
     expect(r.code).toBe(0);
     const urls = readFileSync(trace, 'utf8').split('\n').filter(Boolean);
     expect(urls.some((u) => u.includes('/spec/load.js'))).toBe(true);
-    expect(urls.filter((u) => /@langchain\/openai|better-sqlite3|hnswlib-node|openai\/index/.test(u))).toEqual([]);
+    expect(urls.filter((u) => /@langchain\/openai|better-sqlite3|hnswlib-node|openai\/index|bullmq|ioredis/.test(u))).toEqual([]);
   });
 });
