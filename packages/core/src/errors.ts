@@ -33,6 +33,9 @@ export type ErrorCode =
   | 'INGEST_BAD_FILE' // a warning-level problem with one file; exit 1 if fatal
   // distributed runs
   | 'QUEUE_UNAVAILABLE' // Redis behind --queue does not answer (exit 2)
+  // loom sync: a request or a whole source failed (exit 2); one page's failure is a warning
+  | 'SYNC_FETCH_FAILED'
+  | 'SYNC_SOURCE_FAILED'
   | 'INTERNAL';
 
 // a Record so that a code added to the union above without being listed here fails to compile
@@ -42,7 +45,7 @@ const ALL_CODES: Record<ErrorCode, true> = {
   PROVIDER_UNAVAILABLE: true, PROVIDER_RATE_LIMIT: true, PROVIDER_SERVER_ERROR: true, PROVIDER_BAD_RESPONSE: true,
   PROVIDER_AUTH: true, PROVIDER_BAD_REQUEST: true, PROVIDER_NOT_CONFIGURED: true,
   STORE_NOT_FOUND: true, STORE_LOCKED: true, STORE_EMBEDDER_MISMATCH: true, STORE_CORRUPT: true, STORE_IO: true,
-  INGEST_BAD_FILE: true, QUEUE_UNAVAILABLE: true, INTERNAL: true,
+  INGEST_BAD_FILE: true, QUEUE_UNAVAILABLE: true, SYNC_FETCH_FAILED: true, SYNC_SOURCE_FAILED: true, INTERNAL: true,
 };
 
 /** Every ErrorCode, for codes written in files (a test case's `expect_error:`). */

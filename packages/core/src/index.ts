@@ -62,6 +62,9 @@ export { LoomVectorStore } from './store/langchain.js';
 export type { LoomFilter } from './store/langchain.js';
 export { ingest } from './ingest/index.js';
 export type { IngestOptions, IngestSummary, IngestProgress } from './ingest/index.js';
+// --- community sources (sources/): loom sync
+export { syncSources, loadSources, DEFAULT_SOURCES_FILE } from './sources/index.js';
+export type { SyncOptions, SyncSummary, SourceSummary, SourceSpec, SourcesFile, SourceKind, SourceCounts, SyncDocument, DocumentKind } from './sources/index.js';
 // text/ and embeddings/ (text helper)
 export { tokenize, segmentForIndex, isStopword } from './text/segment.js';
 export { detectLanguage, detectLanguageSync, detectChunkLanguage } from './text/lang.js';

@@ -29,6 +29,8 @@ export interface IngestOptions {
   chunkOverlap?: number;
   /** files larger than this are skipped with a warning (default 10 MB) */
   maxFileBytes?: number;
+  /** metadata merged into every document's (a sync source's name and kind) */
+  meta?: Record<string, unknown>;
   onProgress?: (p: IngestProgress) => void;
   onWarning?: (message: string) => void;
   signal?: AbortSignal;

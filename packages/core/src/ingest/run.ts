@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { sep } from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { isLoomError } from '../errors.js';
-import { detectLanguage } from '../text/lang.js';
 import { DEFAULT_MAX_CHARS, DEFAULT_OVERLAP_CHARS, type ChunkOptions } from '../text/chunk.js';
 import type { LoomStore } from '../store/store.js';
-import type { ChunkRecord, SourceRecord, SourceRow } from '../store/backend.js';
-import { chunkUid, embeddingInput, ftsFields, HEADING_SEPARATOR, inputHash } from '../store/records.js';
+import type { SourceRecord, SourceRow } from '../store/backend.js';
+import { chunkUid, inputHash } from '../store/records.js';
+import { chunkRecords, writeDocuments, type PendingDocument } from './documents.js';
 import { decode, looksBinary, readDocuments, type ReadDocument } from './read.js';
 import type { WalkedFile, WalkResult } from './walk.js';
 import type { IngestOptions } from './index.js';
@@ -27,10 +27,7 @@ export interface IngestSummary {
   seconds: number;
 }
 
-interface Pending {
-  source: SourceRecord;
-  chunks: ChunkRecord[];
-  inputs: string[];
+interface Pending extends PendingDocument {
   kind: 'added' | 'updated';
 }
 
@@ -56,7 +53,8 @@ export class IngestRun {
       overlapChars: options.chunkOverlap ?? stored?.overlapChars ?? DEFAULT_OVERLAP_CHARS,
     };
     store.db.setSetting('chunker', { ...this.chunker, reader: READER_VERSION });
-    this.fingerprint = `v${READER_VERSION}:${this.chunker.maxChars}:${this.chunker.overlapChars}`;
+    // metadata given by the caller (a sync source's name and weight) is part of what a hash covers
+    this.fingerprint = `v${READER_VERSION}:${this.chunker.maxChars}:${this.chunker.overlapChars}${options.meta ? `:${JSON.stringify(options.meta)}` : ''}`;
     for (const w of walked.warnings) this.skip(w.file, w.reason);
   }
 
@@ -161,24 +159,8 @@ export class IngestRun {
   private async prepare(doc: ReadDocument, key: string, name: string, hash: string, f: WalkedFile): Promise<Pending> {
     const parsed = await doc.parse(this.chunker);
     const title = doc.title ?? parsed.title;
-    const meta = jsonSafe({ ...parsed.frontMatter, ...doc.meta }) as Record<string, unknown>;
-    const chunks: ChunkRecord[] = [];
-    const inputs: string[] = [];
-    const occurrences = new Map<string, number>();
-    const langChars = new Map<string, number>();
-    for (const c of parsed.chunks) {
-      if (!c.text.trim()) continue;
-      const heading = c.heading.join(HEADING_SEPARATOR);
-      const input = embeddingInput(title, heading, c.text);
-      const textHash = inputHash(input);
-      const n = occurrences.get(textHash) ?? 0;
-      occurrences.set(textHash, n + 1);
-      const lang = await detectLanguage(c.text);
-      langChars.set(lang, (langChars.get(lang) ?? 0) + c.text.length);
-      inputs.push(input);
-      chunks.push({ uid: chunkUid(key, textHash, n), ord: chunks.length, heading, text: c.text, start: c.start, end: c.end, lang, textHash, fts: ftsFields(title, heading, c.text) });
-    }
-    const lang = [...langChars].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'other';
+    const meta = jsonSafe({ ...parsed.frontMatter, ...doc.meta, ...this.options.meta }) as Record<string, unknown>;
+    const { chunks, inputs, lang } = await chunkRecords(parsed, key, title);
     const source: SourceRecord = { file: f.abs, path: key, name, hash, size: f.size, mtimeMs: f.mtimeMs, lang, title, meta, tags: tagsOf(meta) };
     return { source, chunks, inputs, kind: 'added' };
   }
@@ -189,22 +171,11 @@ export class IngestRun {
     const batch = this.pending;
     this.pending = [];
     this.pendingChunks = 0;
-    const hashes = batch.flatMap((p) => p.chunks.map((c) => c.textHash));
-    const known = this.store.backend.vectorsByTextHash(hashes);
-    const todo = new Map<string, string>();
-    batch.forEach((p) => p.chunks.forEach((c, i) => { if (!known.has(c.textHash)) todo.set(c.textHash, p.inputs[i]); }));
-    const fresh = new Map<string, Float32Array>();
-    const entries = [...todo];
-    const vectors = entries.length > 0 ? await this.store.embedMany(entries.map((e) => e[1]), this.options.signal) : [];
-    entries.forEach(([h], i) => fresh.set(h, vectors[i]));
-    this.s.embedded += entries.length;
+    this.s.embedded += await writeDocuments(this.store, batch, this.options.signal);
     for (const p of batch) {
-      for (const c of p.chunks) c.vector = known.get(c.textHash) ?? fresh.get(c.textHash);
-      this.store.backend.upsert(p.source, p.chunks);
       this.s[p.kind]++;
       this.s.chunks += p.chunks.length;
     }
-    this.store.maybeSave();
   }
 
   /** Removes documents under the given folders whose files were not seen in this run. */

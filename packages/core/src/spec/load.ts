@@ -49,6 +49,30 @@ export async function validatePipeline(pathOrText: string, options: LoadOptions 
   });
   if (src.fatal) return result([src.fatal]);
 
+  const parsed = parseYamlSource(src);
+  const ctx = parsed.ctx;
+  if (!parsed.ok) return result(ctx.diagnostics);
+  if (!isPlainObject(ctx.value)) {
+    ctx.report('not-a-mapping', ctx.value == null ? 'the pipeline file is empty' : 'a pipeline must be a mapping of keys (version, name, steps, ...)', [], {
+      hint: 'start from: version: 1 / name: my-pipeline / steps: [...] (see docs/pipelines.md)',
+      range: ctx.rangeOf([]) ?? [0, 0],
+    });
+    return result(ctx.diagnostics);
+  }
+  await runChecks(ctx, src, options);
+  if (ctx.hasErrors()) return result(ctx.diagnostics);
+  const warnings = sortDiagnostics(ctx.diagnostics);
+  const pipeline: LoadedPipeline = { spec: normalizePipeline(ctx.value), dir: src.dir, source: src.text, warnings };
+  if (src.file) pipeline.file = src.file;
+  return result(ctx.diagnostics, pipeline);
+}
+
+/**
+ * Parses a YAML file's text for checking: syntax errors, alias bombs and self-containing values
+ * become diagnostics (`ok: false` when the value cannot be checked further). Shared by every
+ * YAML file promptloom reads (pipelines, sources files), so each reports the same way.
+ */
+export function parseYamlSource(src: SpecSource): { ctx: CheckContext; ok: boolean } {
   const lineCounter = new LineCounter();
   // logLevel 'error': the library would print process warnings (e.g. about collection keys) to stderr
   const doc = parseDocument(src.text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, logLevel: 'error' });
@@ -58,22 +82,9 @@ export async function validatePipeline(pathOrText: string, options: LoadOptions 
   ctx.diagnostics.push(...yamlDiags);
   if (!value.ok) {
     if (!reportUnresolvedAlias(ctx)) reportAliasBomb(ctx, value.recursive);
-    return result(ctx.diagnostics);
+    return { ctx, ok: false };
   }
-  if (yamlDiags.some((d) => d.severity === 'error' && d.code !== 'duplicate-key')) return result(ctx.diagnostics);
-  if (!isPlainObject(value.value)) {
-    ctx.report('not-a-mapping', value.value == null ? 'the pipeline file is empty' : 'a pipeline must be a mapping of keys (version, name, steps, ...)', [], {
-      hint: 'start from: version: 1 / name: my-pipeline / steps: [...] (see docs/pipelines.md)',
-      range: ctx.rangeOf([]) ?? [0, 0],
-    });
-    return result(ctx.diagnostics);
-  }
-  await runChecks(ctx, src, options);
-  if (ctx.hasErrors()) return result(ctx.diagnostics);
-  const warnings = sortDiagnostics(ctx.diagnostics);
-  const pipeline: LoadedPipeline = { spec: normalizePipeline(value.value), dir: src.dir, source: src.text, warnings };
-  if (src.file) pipeline.file = src.file;
-  return result(ctx.diagnostics, pipeline);
+  return { ctx, ok: !yamlDiags.some((d) => d.severity === 'error' && d.code !== 'duplicate-key') };
 }
 
 async function runChecks(ctx: CheckContext, src: SpecSource, options: LoadOptions): Promise<void> {
@@ -165,6 +176,6 @@ function reportAliasBomb(ctx: CheckContext, recursive = false): void {
   });
 }
 
-function sortDiagnostics(diags: Diagnostic[]): Diagnostic[] {
+export function sortDiagnostics(diags: Diagnostic[]): Diagnostic[] {
   return [...diags].sort((a, b) => (a.range?.[0] ?? -1) - (b.range?.[0] ?? -1));
 }

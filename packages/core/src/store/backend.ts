@@ -87,6 +87,8 @@ export interface StoreBackend {
   /** documents whose file lies under this absolute directory */
   sourcesUnder(dir: string): SourceRow[];
   sourcesOfFile(file: string): SourceRow[];
+  /** documents whose key (`path`) starts with this prefix */
+  sourcesWithKeyPrefix(prefix: string): SourceRow[];
   sourcesByHash(hash: string): SourceRow[];
   vectorsByTextHash(hashes: string[]): Map<string, Buffer>;
   /** one transaction per document */

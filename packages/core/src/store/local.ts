@@ -30,6 +30,7 @@ export class SqliteHnswBackend implements StoreBackend {
   setSetting(key: string, value: unknown): void { this.db.setSetting(key, value); }
   sourcesUnder(dir: string): SourceRow[] { return this.db.sourcesUnder(dir); }
   sourcesOfFile(file: string): SourceRow[] { return this.db.sourcesOfFile(file); }
+  sourcesWithKeyPrefix(prefix: string): SourceRow[] { return this.db.sourcesWithKeyPrefix(prefix); }
   sourcesByHash(hash: string): SourceRow[] { return this.db.sourcesByHash(hash); }
   vectorsByTextHash(hashes: string[]): Map<string, Buffer> { return this.db.vectorsByTextHash(hashes); }
   chunksOfSource(sourceId: number) { return this.db.chunksOfSource(sourceId); }

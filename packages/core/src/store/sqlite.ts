@@ -84,6 +84,11 @@ export class SqliteDb {
     return this.q('SELECT id, file, path, name, hash FROM sources WHERE file >= ? AND file < ?').all(dir, dir + '\uffff') as SourceRow[];
   }
 
+  /** documents whose key starts with `prefix` (a sync source's documents); a range scan on the unique index */
+  sourcesWithKeyPrefix(prefix: string): SourceRow[] {
+    return this.q('SELECT id, file, path, name, hash FROM sources WHERE path >= ? AND path < ?').all(prefix, prefix + '\uffff') as SourceRow[];
+  }
+
   sourcesOfFile(file: string): SourceRow[] {
     return this.q('SELECT id, file, path, name, hash FROM sources WHERE file = ?').all(file) as SourceRow[];
   }

@@ -6,3 +6,7 @@ export type { FakeReply, Fault, RecordedRequest, Endpoint } from './replies.js';
 export { pipelineWithModels } from './pipelines.js';
 export { redisForTests, testQueuePrefix, dropQueuePrefix } from './redis.js';
 export type { TestRedis } from './redis.js';
+export { startServer, send, sendJson, queryOf } from './http-server.js';
+export type { FakeServer, LoggedRequest, Route } from './http-server.js';
+export { startFakeSite, docsPage } from './fake-site.js';
+export type { FakeSite, FakeSiteOptions, FakePage } from './fake-site.js';
