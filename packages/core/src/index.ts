@@ -38,6 +38,8 @@ export type { Rate } from './queue/rate.js';
 export { parseQueueUrl, checkRedis } from './queue/connection.js';
 export type { QueueTarget } from './queue/connection.js';
 export { toRunnable } from './engine/runnable.js';
+export { summarizeRun } from './engine/summary.js';
+export type { RunSummaryJson } from './engine/summary.js';
 export type { PipelineRunnable } from './engine/runnable.js';
 
 // --- steps (steps/)

@@ -63,23 +63,6 @@ function progressListener(progress: Progress): RunEventListener {
   };
 }
 
-export function summary(result: RunResult) {
-  const steps: Record<string, unknown> = {};
-  for (const [id, r] of Object.entries(result.steps)) {
-    steps[id] = {
-      status: r.status, durationMs: Math.round(r.durationMs), attempts: r.attempts, usage: r.usage, warnings: r.warnings,
-      ...(r.reason ? { reason: r.reason } : {}),
-      ...(r.items !== undefined ? { items: r.items } : {}),
-      ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
-    };
-  }
-  return {
-    status: result.status, runId: result.runId, outputs: result.outputs, steps, usage: result.usage,
-    durationMs: Math.round(result.durationMs), notRun: result.notRun ?? [],
-    ...(result.error ? { error: { code: result.error.code, message: result.error.message, step: result.error.stepId } } : {}),
-  };
-}
-
 /** Strings as they are, anything else as JSON; one output alone, several under their names. */
 export function formatOutputs(outputs: Record<string, unknown>, streamed = ''): string {
   const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v, null, 2));
@@ -143,7 +126,7 @@ export async function run(file: string, flags: RunFlags, io: Io): Promise<void> 
   for (const r of Object.values(result.steps)) for (const w of r.warnings) io.stderr.write(`warning: step "${r.id}": ${w}\n`);
   const rest = flags.out && result.status === 'ok' ? writeOutFile(result.outputs, flags.out, io) : result.outputs;
   if (flags.json) {
-    const text = JSON.stringify(summary(result), null, toStdout ? 0 : 2);
+    const text = JSON.stringify(core.summarizeRun(result), null, toStdout ? 0 : 2);
     io.stdout.write(text + '\n');
   } else if (result.status === 'ok') {
     io.stdout.write(formatOutputs(rest, flags.out ? '' : streamed));

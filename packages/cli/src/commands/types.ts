@@ -11,3 +11,13 @@ export type RegisterCommand = (program: Command, io: Io, setExit: (code: number)
 export function interruptSignal(): AbortSignal | undefined {
   return (globalThis as { __loomAbort?: AbortSignal }).__loomAbort;
 }
+
+/**
+ * Resolves when a long-running command (loom serve, loom mcp) should stop: Ctrl-C or SIGTERM,
+ * as bin.ts wires them. Never resolves in tests that call main directly.
+ */
+export function stopSignal(): Promise<void> {
+  const signal = interruptSignal();
+  if (!signal) return new Promise<void>(() => undefined);
+  return new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+}

@@ -1,0 +1,103 @@
+/*
+ * The one place the server turns a question into a cited answer. Today it runs the catalogue
+ * pipeline (the `ask` recipe, or another pipeline that answers a question) through runPipeline;
+ * when core exports `ask()` the `ask` case moves onto it here and nowhere else changes.
+ */
+import type { Hit, RunResult } from '@promptloom/core';
+import type { CatalogEntry } from './catalog.js';
+import { outputsOf, runEntry } from './runner.js';
+import type { Service } from './service.js';
+
+export interface Citation {
+  n: number;
+  source: string;
+  heading: string;
+  /** the page's address, when its front matter gives one (url, canonical_url, permalink) */
+  url?: string;
+  quote?: string;
+}
+
+export interface AskAnswer {
+  answer: string;
+  citations: Citation[];
+  grounded: boolean;
+  extractive: boolean;
+  lang?: string;
+  usage: { promptTokens: number; completionTokens: number; calls: number };
+}
+
+export interface AskRequest {
+  entry: CatalogEntry;
+  question: string;
+  lang?: string;
+  k?: number;
+  signal: AbortSignal;
+  onToken?: (delta: string) => void;
+}
+
+export async function askQuestion(service: Service, req: AskRequest): Promise<AskAnswer> {
+  const slot = req.entry.questionInput ?? 'question';
+  const inputs: Record<string, unknown> = { [slot]: req.question };
+  if (req.lang && 'lang' in req.entry.inputs) inputs.lang = req.lang;
+  if (req.k && 'k' in req.entry.inputs) inputs.k = req.k;
+  const result = await runEntry(service, { entry: req.entry, inputs, signal: req.signal, onToken: req.onToken });
+  const outputs = await outputsOf(result);
+  const hits = hitsOf(result);
+  const citations = citationsOf(result, outputs).map((c) => withUrl(c, hits));
+  return {
+    answer: answerText(outputs),
+    citations,
+    grounded: outputs.grounded === undefined ? citations.length > 0 : outputs.grounded === true,
+    extractive: outputs.extractive === true || (outputs.extractive === undefined && result.usage.calls === 0),
+    lang: typeof outputs.lang === 'string' ? outputs.lang : undefined,
+    usage: { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, calls: result.usage.calls },
+  };
+}
+
+/** `answer` when the pipeline has one, else its only (or first) text output. */
+function answerText(outputs: Record<string, unknown>): string {
+  if (typeof outputs.answer === 'string') return outputs.answer;
+  const texts = Object.values(outputs).filter((v): v is string => typeof v === 'string');
+  return texts[0] ?? JSON.stringify(outputs, null, 2);
+}
+
+/** The pipeline's `citations` output, else those of its answer steps (a bilingual answer has two). */
+function citationsOf(result: RunResult, outputs: Record<string, unknown>): Citation[] {
+  const lists = Array.isArray(outputs.citations)
+    ? [outputs.citations]
+    : Object.values(result.steps).filter((s) => s.kind === 'answer').map((s) => (s.output as { citations?: unknown })?.citations);
+  const seen = new Set<string>();
+  const out: Citation[] = [];
+  for (const list of lists) {
+    for (const c of Array.isArray(list) ? (list as Citation[]) : []) {
+      const key = `${c.n}\u0000${c.source}\u0000${c.heading}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ n: c.n, source: c.source, heading: c.heading ?? '', ...(c.quote ? { quote: c.quote } : {}) });
+    }
+  }
+  return out;
+}
+
+function hitsOf(result: RunResult): Hit[] {
+  return Object.values(result.steps).flatMap((s) => {
+    const hits = (s.output as { hits?: unknown } | undefined)?.hits;
+    return Array.isArray(hits) ? (hits as Hit[]) : [];
+  });
+}
+
+const URL_KEYS = ['url', 'canonical_url', 'permalink', 'source_url'];
+
+/** A citation's link: a front-matter URL of the cited page, only http(s) (a page must not link javascript:). */
+export function urlOfMetadata(metadata: Record<string, unknown> | undefined): string | undefined {
+  for (const key of URL_KEYS) {
+    const v = metadata?.[key];
+    if (typeof v === 'string' && /^https?:\/\//i.test(v)) return v;
+  }
+  return undefined;
+}
+
+function withUrl(c: Citation, hits: Hit[]): Citation {
+  const url = urlOfMetadata(hits.find((h) => h.source === c.source && urlOfMetadata(h.metadata))?.metadata);
+  return url ? { ...c, url } : c;
+}

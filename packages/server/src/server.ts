@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { loadTokenCounter, registerOpenAI } from './openai-routes.js';
+import { withDefaults, type ServeOptions } from './options.js';
+import { createService, type Service } from './service.js';
+
+export interface RunningServer {
+  /** http://HOST:PORT */
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  service: Service;
+  /**
+   * Stops accepting, lets in-flight requests finish, and after `graceMs` cancels what is still
+   * running (streams end with an error event) so the process can exit in time.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Starts `loom serve` in this process. */
+export async function startServer(input: Partial<ServeOptions> & { store: string }): Promise<RunningServer> {
+  const options = withDefaults(input);
+  const service = await createService(options);
+  const app = await buildApp(service);
+  registerOpenAI(app, service);
+  await loadTokenCounter();
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const host = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}`, port, app, service,
+    close: async (graceMs = 8_000) => {
+      const timer = setTimeout(() => {
+        service.shutdown.abort(new Error('server shutting down'));
+        app.server.closeAllConnections();
+      }, graceMs);
+      timer.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(timer);
+        service.store.close();
+      }
+    },
+  };
+}
