@@ -25,6 +25,7 @@ export async function startServer(input: Partial<ServeOptions> & { store: string
   registerOpenAI(app, service);
   await loadTokenCounter();
   await app.listen({ host: options.host, port: options.port });
+  void warmUp(service);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const host = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host;
@@ -44,4 +45,19 @@ export async function startServer(input: Partial<ServeOptions> & { store: string
       }
     },
   };
+}
+
+/**
+ * Opens the store and loads the language models in the background, so the first question does
+ * not pay for them. A store that cannot be opened is reported by /readyz and by the requests.
+ */
+async function warmUp(service: Service): Promise<void> {
+  try {
+    const core = await import('@promptloom/core');
+    const store = await service.store.get();
+    await store.search('warm up', { k: 1 });
+    await core.detectLanguage('warm up the language models');
+  } catch {
+    // answered per request, with the store's own error
+  }
 }

@@ -23,6 +23,14 @@ export async function serveOn(store: string, options: Partial<ServeOptions> = {}
   return Object.assign(server, { logs });
 }
 
+/**
+ * Asks one question so the first test does not pay for loading the language models (seconds on a
+ * loaded machine; beforeAll has the longer hook timeout).
+ */
+export async function warmUp(url: string): Promise<void> {
+  await postJson(`${url}/v1/chat/completions`, { model: 'ask', messages: [{ role: 'user', content: 'How do I configure fetch retries?' }] });
+}
+
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: any }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   const text = await res.text();

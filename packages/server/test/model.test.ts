@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import OpenAI from 'openai';
 import { startFakeOpenAI, lastUserMessage, allMessagesText, type FakeOpenAI } from '@promptloom/core/testing';
-import { docsStore, serveOn } from './helpers.js';
+import { docsStore, serveOn, warmUp } from './helpers.js';
 import type { RunningServer } from '../src/index.js';
 
 const REWRITTEN = 'How do I configure retries for feeds that fail to fetch? Answer in Chinese.';
@@ -16,7 +16,8 @@ beforeAll(async () => {
   fake = await startFakeOpenAI({ latencyMs: 20 });
   server = await serveOn(store.dir, { model: 'openai:fake-model', env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test-key-for-the-fake' } });
   client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
-});
+  await warmUp(server.url);
+}, 120_000);
 afterAll(async () => {
   await server?.close();
   await fake?.close();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
 import { ChatOpenAI } from '@langchain/openai';
-import { docsStore, serveOn } from './helpers.js';
+import { docsStore, serveOn, warmUp } from './helpers.js';
 import type { RunningServer } from '../src/index.js';
 
 const QUESTION = 'How do I configure retries for feeds that fail to fetch?';
@@ -13,7 +13,8 @@ beforeAll(async () => {
   store = await docsStore();
   server = await serveOn(store.dir);
   client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
-});
+  await warmUp(server.url);
+}, 120_000);
 afterAll(async () => {
   await server?.close();
   store?.remove();
