@@ -1,45 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { lastUserMessage, startFakeOpenAI, type FakeOpenAI } from '@promptloom/core/testing';
+import { loom as spawnLoom } from '../../../test/helpers/loom-cli.js';
+import { ITEM_PIPELINE, itemLines } from './fixtures/items-pipeline.js';
 
 // `loom batch` without a queue: one run per JSONL line, in process. The queue runs are in queue.test.ts.
-const here = dirname(fileURLToPath(import.meta.url));
-const bin = resolve(here, '../dist/bin.js');
 let fake: FakeOpenAI;
 let work: string;
 
-export const ITEM_PIPELINE = `version: 1
-name: items
-inputs:
-  id: { type: string, required: true }
-steps:
-  - id: ask
-    prompt: { template: "Item {{ inputs.id }}" }
-    retry: { attempts: 2, backoff_ms: 1 }
-outputs:
-  text: "{{ steps.ask.text }}"
-`;
+const loom = (args: string[]) => spawnLoom(args, { cwd: work, env: { OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test' }, timeoutMs: 120_000 });
 
-function loom(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: work, env: { PATH: process.env.PATH ?? '', CI: '1', LOOM_STORE: '', OPENAI_BASE_URL: fake.url, OPENAI_API_KEY: 'sk-test', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end('');
-  });
-}
-
-const jsonl = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ id: `i${i + 1}` })).join('\n') + '\n';
+const jsonl = (n: number) => itemLines(n);
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();

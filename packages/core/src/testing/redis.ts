@@ -1,5 +1,6 @@
 // Tests against a real Redis: 127.0.0.1:6379 unless LOOM_TEST_REDIS_URL names another.
 import { randomUUID } from 'node:crypto';
+import { STEP_QUEUE } from '../queue/connection.js';
 
 export interface TestRedis {
   url: string;
@@ -53,5 +54,28 @@ export async function dropQueuePrefix(url: string, prefix: string): Promise<void
     } while (cursor !== '0');
   } finally {
     client.disconnect();
+  }
+}
+
+/** Workers connected to the step queue under the prefix (BullMQ names their connections). */
+export async function queueWorkerCount(url: string, prefix: string): Promise<number> {
+  const { Queue } = await import('bullmq');
+  const queue = new Queue(STEP_QUEUE, { connection: { url }, prefix });
+  try {
+    return await queue.getWorkersCount();
+  } finally {
+    await queue.close();
+  }
+}
+
+/** Finished jobs that a worker's crash sent back to the queue (BullMQ's stalled counter), with their data. */
+export async function stalledJobs(url: string, prefix: string): Promise<{ id: string; params: Record<string, unknown> }[]> {
+  const { Queue } = await import('bullmq');
+  const queue = new Queue(STEP_QUEUE, { connection: { url }, prefix });
+  try {
+    const jobs = await queue.getJobs(['completed', 'failed', 'waiting', 'active'], 0, -1);
+    return jobs.filter((j) => j.stalledCounter > 0).map((j) => ({ id: j.id!, params: (j.data as { params: Record<string, unknown> }).params }));
+  } finally {
+    await queue.close();
   }
 }
