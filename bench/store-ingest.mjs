@@ -23,8 +23,8 @@ try {
   const first = await ingest({ paths, store: dir });
   const second = await ingest({ paths, store: dir });
   const store = await openStore(dir);
-  const report = store.check();
-  const info = store.info();
+  const report = (await store.check());
+  const info = (await store.info());
   store.close();
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`);
   console.log('\n| run | files | documents | chunks | embedded | seconds | rate |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |');

@@ -92,7 +92,7 @@ async function measure(dir) {
   const { openStore } = await import(core('store/index.js'));
   const store = await openStore(dir, { readonly: true });
   const openMs = performance.now() - t0;
-  const info = store.info();
+  const info = (await store.info());
   const queries = ['retry backoff for a failed worker', 'cron schedule delay priority', '的一是 在不 队列', 'token bucket rate limit per tenant', '中大 为上 个国'];
   const cases = [['hybrid', {}], ['vector', { mode: 'vector' }], ['lexical', { mode: 'lexical' }], ['hybrid, lang=zh (20%)', { lang: 'zh' }], ['vector, source glob 1%', { mode: 'vector', filter: { source: 'part7/**' } }]];
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`);

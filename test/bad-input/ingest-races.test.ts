@@ -50,7 +50,7 @@ describe('files that vanish or change during an ingest', () => {
 
     const s = await openStore(store);
     try {
-      expect(s.check().ok, s.check().problems.join('\n')).toBe(true);
+      expect((await s.check()).ok, (await s.check()).problems.join('\n')).toBe(true);
       // the rewritten pages are stored as they were read: the new version
       const hits = await s.search('Version two rewritten while the ingest ran', { k: 10, mode: 'lexical' });
       expect(hits.map((h) => h.source)).toContain('p04.md');
@@ -65,8 +65,8 @@ describe('files that vanish or change during an ingest', () => {
     expect(third).toMatchObject({ added: 0, updated: 0, removed: 0, embedded: 0 });
     const final = await openStore(store);
     try {
-      expect(final.check().ok).toBe(true);
-      expect(final.info().sources).toBe(36);
+      expect((await final.check()).ok).toBe(true);
+      expect((await final.info()).sources).toBe(36);
     } finally {
       final.close();
     }

@@ -67,7 +67,7 @@ export const register: RegisterCommand = (program, io, setExit) => {
   common(store.command('info').description('embedder, counts per language, index parameters and sizes'))
     .action(async (flags: StoreFlags) => {
       await withStore(io, flags, async (s) => {
-        const info = s.info();
+        const info = (await s.info());
         if (flags.json) writeJson(io, info);
         else printInfo(info, io);
       });
@@ -76,7 +76,7 @@ export const register: RegisterCommand = (program, io, setExit) => {
   common(store.command('check').description('verify that SQLite and the HNSW index agree (exit 2 when they do not)'))
     .action(async (flags: StoreFlags) => {
       await withStore(io, flags, async (s) => {
-        const report = s.check();
+        const report = (await s.check());
         if (flags.json) writeJson(io, report);
         else printCheck(report, s.dir, io);
         if (!report.ok) setExit(2);
@@ -88,7 +88,7 @@ export const register: RegisterCommand = (program, io, setExit) => {
       await withStore(io, flags, async (s, bar) => {
         const t0 = performance.now();
         await s.rebuild(await bar('rebuild'));
-        const info = s.info();
+        const info = (await s.info());
         const seconds = (performance.now() - t0) / 1000;
         if (flags.json) writeJson(io, { rebuilt: info.hnsw.elements, seconds });
         else io.stdout.write(`rebuilt the index of ${s.dir}: ${info.hnsw.elements} vectors in ${seconds.toFixed(1)} s\n`);

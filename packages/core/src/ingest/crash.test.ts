@@ -21,7 +21,7 @@ afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 async function expectClean(dir: string, sources: number): Promise<void> {
   const s = await openStore(dir);
   try {
-    const report = s.check();
+    const report = (await s.check());
     expect(report.problems).toEqual([]);
     expect(report.sqlite.sources).toBe(sources);
     expect(report.hnsw.live).toBe(report.sqlite.vectors);
@@ -44,7 +44,7 @@ describe.skipIf(!distBuilt())('crash consistency', () => {
 
     // the next open repairs the index from the change log; the store holds what was committed
     const s = await openStore(store);
-    const partial = s.check();
+    const partial = (await s.check());
     s.close();
     expect(partial.problems).toEqual([]);
     expect(partial.sqlite.sources).toBeGreaterThan(0);

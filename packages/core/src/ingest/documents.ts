@@ -42,7 +42,7 @@ export async function chunkRecords(parsed: ParsedDocument, key: string, title: s
  */
 export async function writeDocuments(store: LoomStore, batch: PendingDocument[], signal?: AbortSignal): Promise<number> {
   const hashes = batch.flatMap((p) => p.chunks.map((c) => c.textHash));
-  const known = store.backend.vectorsByTextHash(hashes);
+  const known = await store.backend.vectorsByTextHash(hashes);
   const todo = new Map<string, string>();
   batch.forEach((p) => p.chunks.forEach((c, i) => { if (!known.has(c.textHash)) todo.set(c.textHash, p.inputs[i]); }));
   const entries = [...todo];
@@ -50,8 +50,8 @@ export async function writeDocuments(store: LoomStore, batch: PendingDocument[],
   const fresh = new Map(entries.map(([h], i) => [h, vectors[i]]));
   for (const p of batch) {
     for (const c of p.chunks) c.vector = known.get(c.textHash) ?? fresh.get(c.textHash);
-    store.backend.upsert(p.source, p.chunks);
+    await store.backend.upsert(p.source, p.chunks);
   }
-  store.maybeSave();
+  await store.maybeSave();
   return entries.length;
 }

@@ -42,7 +42,7 @@ describe('ingest', () => {
       'zh/guide/getting-started.md', 'zh/guide/rate-limiting.md', 'zh/guide/retries.md',
     ]);
     const s = await openStore(store, { readonly: true });
-    const langs = s.info().languages;
+    const langs = (await s.info()).languages;
     expect(langs.zh).toBeGreaterThan(0);
     expect(langs.en).toBeGreaterThan(0);
     // HTML headings survive as heading paths; JSONL titles head their records
@@ -81,7 +81,7 @@ describe('ingest', () => {
     expect(names).not.toContain('zh/guide/rate-limiting.md');
     expect(names).not.toContain('en/forum.jsonl#t103');
     const s = await openStore(store);
-    expect(s.check()).toMatchObject({ ok: true, problems: [] });
+    expect((await s.check())).toMatchObject({ ok: true, problems: [] });
     const hit = (await s.search('default is 4 attempts', { k: 1, mode: 'lexical' }))[0];
     expect(hit.source).toBe('en/guide/retries.md');
     expect((await s.search('graceful shutdown SIGTERM', { k: 1 }))[0].source).toBe('en/api/workers.md');
@@ -124,8 +124,8 @@ describe('ingest', () => {
     const summary = await ingest({ paths: [docs], store, embedder: 'local', reembed: true });
     expect(summary.embedded).toBe(0); // the stored chunks were re-embedded, no file changed
     const s = await openStore(store);
-    expect(s.info().embedder).toMatchObject({ id: 'local:hash-v1:512', dimensions: 512 });
-    expect(s.check().ok).toBe(true);
+    expect((await s.info()).embedder).toMatchObject({ id: 'local:hash-v1:512', dimensions: 512 });
+    expect((await s.check()).ok).toBe(true);
     expect((await s.search('cron expression schedule', { k: 1, mode: 'vector' }))[0].source).toBe('en/guide/scheduling.md');
     s.close();
   });
@@ -144,7 +144,7 @@ describe('ingest', () => {
       expect(again.embedded).toBe(0);
       expect(fake.requestsTo('embeddings').length).toBe(calls);
       const s = await openStore(store, { env });
-      expect(s.info().embedder).toMatchObject({ spec: 'openai:text-embedding-3-small', dimensions: 32 });
+      expect((await s.info()).embedder).toMatchObject({ spec: 'openai:text-embedding-3-small', dimensions: 32 });
       expect(s.index.state).toBe('loaded');
       expect(await s.search('retry', { k: 2, mode: 'vector' })).toHaveLength(2);
       s.close();

@@ -1,10 +1,35 @@
 /**
- * The small interface between ingest/retrieval and the storage engine. SQLite + HNSW implement it
- * today (store/local.ts); a Postgres + pgvector backend can take its place with the same ingest,
- * retrieval and CLI code.
+ * The seam between promptloom and a storage engine. Everything above it — reading and chunking
+ * files, embedding (with vector reuse and the dimension check), batching, hybrid search and
+ * fusion, LangChain, the CLI — is shared; a backend stores rows, answers searches and keeps its
+ * own derived state (an index file, a pgvector index). SQLite + HNSW implement it in
+ * store/local.ts; PostgreSQL + pgvector implements the same interface. See store/ARCHITECTURE.md
+ * for what a backend must guarantee.
+ *
+ * Methods may answer at once (SQLite) or with a promise (PostgreSQL): callers always `await`.
  */
 
 import type { Filter } from './filter.js';
+import type { SearchBackend } from './search.js';
+import type { CheckReport, StoreInfo } from './types.js';
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * Where a document came from, for citations and for `loom sync` (which finds its documents by
+ * `origin` to update or remove them). Every field is optional: a file ingested by path has none.
+ */
+export interface Provenance {
+  /** the document's address at its origin (https://…); hits show it as the link */
+  url?: string;
+  author?: string;
+  /** when the document last changed at its origin (ISO 8601), as the origin reports it */
+  updatedAt?: string;
+  /** the name of the configured source it was synced from (a `loom sync` source) */
+  origin?: string;
+  /** what kind of document: 'file', 'web', 'github-issue', 'github-discussion', … */
+  kind?: string;
+}
 
 /** One document (a file, a JSON/JSONL record, or a LangChain document). */
 export interface SourceRecord {
@@ -21,6 +46,7 @@ export interface SourceRecord {
   title?: string;
   meta: Record<string, unknown>;
   tags: string[];
+  provenance?: Provenance;
 }
 
 export interface ChunkRecord {
@@ -46,6 +72,9 @@ export interface SourceRow {
   path: string;
   name: string;
   hash: string;
+  /** set for documents written with provenance (sources by origin) */
+  url?: string | null;
+  updatedAt?: string | null;
 }
 
 export interface ChunkRow {
@@ -60,6 +89,12 @@ export interface ChunkRow {
   ord: number;
   meta: string | null;
   sourceMeta: string;
+  /** the document's provenance columns (null when not given) */
+  url?: string | null;
+  author?: string | null;
+  updatedAt?: string | null;
+  origin?: string | null;
+  kind?: string | null;
 }
 
 /** A filter compiled to a SQL condition over `chunks c`. */
@@ -79,29 +114,77 @@ export interface Scored {
   score: number;
 }
 
-/** What ingest and retrieval need from a storage engine. */
-export interface StoreBackend {
+export interface StoreLock {
+  release(): MaybePromise<void>;
+}
+
+export type Progress = (p: { phase: string; done: number; total: number }) => void;
+
+/**
+ * What a storage engine implements. Writes happen only inside a write session: `lock`, then
+ * `beginWrite`, the writes, `endWrite` (also after a failure), then the lock's `release`.
+ * Readers never lock and must see every committed write (SQLite replays its change log into the
+ * index; PostgreSQL reads its tables).
+ */
+export interface StoreBackend extends SearchBackend {
+  /** the store's location for messages: a folder, or a postgres:// URL without its password */
+  readonly location: string;
+  /** dimension of the stored vectors; a write of another length is refused above the backend */
   readonly dimensions: number;
-  getSetting<T>(key: string): T | undefined;
-  setSetting(key: string, value: unknown): void;
-  /** documents whose file lies under this absolute directory */
-  sourcesUnder(dir: string): SourceRow[];
-  sourcesOfFile(file: string): SourceRow[];
-  /** documents whose key (`path`) starts with this prefix */
-  sourcesWithKeyPrefix(prefix: string): SourceRow[];
-  sourcesByHash(hash: string): SourceRow[];
-  vectorsByTextHash(hashes: string[]): Map<string, Buffer>;
-  /** one transaction per document */
-  upsert(source: SourceRecord, chunks: ChunkRecord[]): number;
-  moveSource(id: number, to: { file: string; path: string; name: string; mtimeMs: number }, uids: Map<number, string>): void;
-  chunksOfSource(sourceId: number): { id: number; ord: number; textHash: string }[];
-  delete(sourceIds: number[]): void;
-  deleteChunks(uids: string[]): number;
-  vectorSearch(query: Float32Array, k: number, filter?: Filter): Scored[];
-  /** BM25 over the segmented full text: chunks holding any of these tokens */
-  lexicalSearch(tokens: string[], k: number, filter?: Filter): Scored[];
-  getChunks(ids: number[]): ChunkRow[];
+
+  // --- settings: JSON values (embedder, chunker, index parameters and tuned ef, re-embed progress)
+  getSetting<T>(key: string): MaybePromise<T | undefined>;
+  setSetting(key: string, value: unknown): MaybePromise<void>;
+
+  // --- one writer at a time (SQLite: store.lock; PostgreSQL: an advisory lock)
+  /** waits up to `waitMs`, then fails with STORE_LOCKED naming the holder ("store is locked by pid N") */
+  lock(what: string, waitMs?: number): Promise<StoreLock>;
+  /** only the lock if it is free at once (derived-state repair on open); undefined when held */
+  tryLock(what: string): MaybePromise<StoreLock | undefined>;
+  /** with the lock held, before the session's first write: catch derived state up */
+  beginWrite(): MaybePromise<void>;
+  /** after the session's last write (also after a failure); `save: false` may defer derived state */
+  endWrite(options: { save: boolean }): MaybePromise<void>;
+  /** between batches of a long write: persist derived state once much of it is only in memory */
+  checkpoint(): MaybePromise<void>;
+
+  // --- documents; each call is one transaction
+  /** replaces the document at `source.path` and its chunks; chunks keep their row when their textHash is unchanged */
+  upsert(source: SourceRecord, chunks: ChunkRecord[]): MaybePromise<number>;
+  /** a rename: same content under a new path keeps its chunks and vectors; `uids` gives chunks new uids */
+  moveSource(id: number, to: { file: string; path: string; name: string; mtimeMs: number }, uids: Map<number, string>): MaybePromise<void>;
+  delete(sourceIds: number[]): MaybePromise<void>;
+  /** by chunk uid (LangChain ids); documents left without chunks go too; returns how many were found */
+  deleteChunks(uids: string[]): MaybePromise<number>;
+
+  // --- lookups for incremental sync
+  /** documents whose file lies under this absolute directory (`dir` ends with the separator) */
+  sourcesUnder(dir: string): MaybePromise<SourceRow[]>;
+  sourcesOfFile(file: string): MaybePromise<SourceRow[]>;
+  /** documents whose key (`path`) starts with this prefix (a sync source's documents) */
+  sourcesWithKeyPrefix(prefix: string): MaybePromise<SourceRow[]>;
+  sourcesByHash(hash: string): MaybePromise<SourceRow[]>;
+  /** documents written with this provenance origin (a `loom sync` source) */
+  sourcesByOrigin(origin: string): MaybePromise<SourceRow[]>;
+  chunksOfSource(sourceId: number): MaybePromise<{ id: number; ord: number; textHash: string }[]>;
+  /** one stored vector per embedding-input hash that has one: equal input, no new embedding */
+  vectorsByTextHash(hashes: string[]): MaybePromise<Map<string, Buffer | Float32Array>>;
+
+  // --- search: vectorSearch, lexicalSearch, getChunks, vectors, noiseLevel, docFreq, chunkCount (SearchBackend)
   /** up to `limit` chunks passing the filter with ids above `afterId`, in id order (for scans) */
-  scanChunks(afterId: number, limit: number, filter?: Filter): ChunkRow[];
-  vectors(ids: number[]): Map<number, Float32Array>;
+  scanChunks(afterId: number, limit: number, filter?: Filter): MaybePromise<ChunkRow[]>;
+
+  // --- maintenance
+  /** counts, languages, index parameters, bytes (`dir` is the location; `embedder` from settings) */
+  info(): MaybePromise<StoreInfo>;
+  /** whether rows and derived state agree; `repair` catches derived state up first (needs the lock) */
+  check(options?: { repair?: boolean }): MaybePromise<CheckReport>;
+  /** rebuilds derived search state (the vector index) from the rows */
+  rebuildIndex(onProgress?: Progress): MaybePromise<void>;
+  /** drops deleted entries, rebuilds full-text statistics, returns bytes used before and after */
+  compact(onProgress?: Progress): MaybePromise<{ before: number; after: number }>;
+  /** replaces the vectors of these chunks and sets the given settings, in one transaction (re-embed) */
+  replaceVectors(vectors: Map<number, Float32Array>, settings?: Record<string, unknown>): MaybePromise<void>;
+  deleteSetting(key: string): MaybePromise<void>;
+  close(): MaybePromise<void>;
 }

@@ -47,7 +47,7 @@ describe('LoomVectorStore', () => {
 
     // same id again: replaced, not duplicated
     await vs.addDocuments([new Document({ pageContent: 'Cron schedules run in UTC unless a timezone is set.', metadata: { source: 'guide/cron.md' } })], { ids: ['b'] });
-    expect(vs.store.info().chunks).toBe(3);
+    expect((await vs.store.info()).chunks).toBe(3);
     expect((await vs.similaritySearch('timezone UTC', 1))[0]).toMatchObject({ id: 'b', pageContent: expect.stringContaining('UTC') });
 
     const mmr = await vs.maxMarginalRelevanceSearch('jobs', { k: 2, fetchK: 3 });
@@ -56,13 +56,13 @@ describe('LoomVectorStore', () => {
     expect(viaRetriever[0].id).toBe('c');
 
     await vs.delete({ ids: ['a'] });
-    expect(vs.store.info().sources).toBe(2);
+    expect((await vs.store.info()).sources).toBe(2);
     expect((await vs.similaritySearch('retry backoff', 3)).map((d) => d.id)).not.toContain('a');
     await vs.close();
 
     // what LangChain wrote is a normal store: loom's hybrid search and check see it
     const store = await openStore(dir);
-    expect(store.check().ok).toBe(true);
+    expect((await store.check()).ok).toBe(true);
     expect((await store.search('令牌桶', { k: 1 }))[0]).toMatchObject({ id: 'c', source: 'zh/rate-limit.md', lang: 'zh' });
     store.close();
   });
@@ -78,9 +78,9 @@ describe('LoomVectorStore', () => {
     const changed = [docs[0], new Document({ pageContent: 'Cron jobs can be paused and resumed.', metadata: { source: 'guide/cron.md' } }), docs[2]];
     expect(await run(changed)).toMatchObject({ numAdded: 1, numDeleted: 1, numSkipped: 2 });
     expect(await run([docs[0]])).toMatchObject({ numDeleted: 2 });
-    expect(vs.store.info()).toMatchObject({ sources: 1, chunks: 1 });
+    expect((await vs.store.info())).toMatchObject({ sources: 1, chunks: 1 });
     expect((await vs.similaritySearch('anything', 5)).map((d) => d.pageContent)).toEqual([docs[0].pageContent]);
-    expect(vs.store.check().ok).toBe(true);
+    expect((await vs.store.check()).ok).toBe(true);
     await vs.close();
   });
 
@@ -119,7 +119,7 @@ describe('LoomVectorStore', () => {
     const vs = await LoomVectorStore.fromTexts(['alpha beta', 'gamma delta'], [{ source: 'x' }, { source: 'y' }], embeddings, { directory: dir });
     await vs.close();
     const again = await LoomVectorStore.load(dir, embeddings);
-    expect(again.store.info().chunks).toBe(2);
+    expect((await again.store.info()).chunks).toBe(2);
     await again.close();
   });
 

@@ -116,7 +116,7 @@ export class LoomVectorStore extends VectorStore {
     // many small writes: the index file is written on close or once enough changes piled up
     await this.store.write('LoomVectorStore', async () => {
       for (const [source, chunk] of records) this.store.backend.upsert(source, [chunk]);
-      this.store.maybeSave();
+      await this.store.maybeSave();
     }, { save: false });
     return keys;
   }
@@ -143,20 +143,20 @@ export class LoomVectorStore extends VectorStore {
   }
 
   async similaritySearchVectorWithScore(query: number[], k: number, filter?: LoomFilter): Promise<[DocumentInterface, number][]> {
-    const scored = this.vectorSearch(normalize(query), k, filter);
+    const scored = await this.vectorSearch(normalize(query), k, filter);
     const rows = new Map(this.store.backend.getChunks(scored.map((s) => s.id)).map((r) => [r.id, r]));
     return scored.filter((s) => rows.has(s.id)).map((s) => [toDocument(toHit(rows.get(s.id)!, s.score)), s.score]);
   }
 
   override async maxMarginalRelevanceSearch(query: string, options: MaxMarginalRelevanceSearchOptions<LoomFilter>): Promise<DocumentInterface[]> {
     const q = normalize(await this.embeddings.embedQuery(query));
-    const pool = this.vectorSearch(q, options.fetchK ?? 20, options.filter);
+    const pool = await this.vectorSearch(q, options.fetchK ?? 20, options.filter);
     const picked = mmrSelect(pool, this.store.backend.vectors(pool.map((p) => p.id)), options.k, options.lambda ?? 0.5);
     const rows = new Map(this.store.backend.getChunks(picked.map((p) => p.id)).map((r) => [r.id, r]));
     return picked.filter((p) => rows.has(p.id)).map((p) => toDocument(toHit(rows.get(p.id)!, p.score)));
   }
 
-  private vectorSearch(query: Float32Array, k: number, filter: LoomFilter | undefined): Scored[] {
+  private async vectorSearch(query: Float32Array, k: number, filter: LoomFilter | undefined): Promise<Scored[]> {
     if (typeof filter === 'function') {
       return predicateSearch(this.store.backend, query, k, (row) => filter(toDocument(toHit(row, 0), false)));
     }

@@ -1,5 +1,8 @@
-import type { ChunkRecord, ChunkRow, Scored, SourceRecord, SourceRow, SqlFilter, StoreBackend } from './backend.js';
+import type { ChunkRecord, ChunkRow, Progress, Scored, SourceRecord, SourceRow, SqlFilter, StoreBackend, StoreLock } from './backend.js';
 import type { Filter } from './filter.js';
+import type { CheckReport, StoreInfo } from './types.js';
+import { acquireLock, tryLock } from './lock.js';
+import { checkStore, compactStore, replaceVectors, storeInfo } from './maintenance.js';
 import { toSqliteFilter } from './sqlite-filter.js';
 import type { SqliteDb } from './sqlite.js';
 import { VectorIndex, type HnswParams } from './hnsw.js';
@@ -10,6 +13,10 @@ export const EXACT_SCAN_MIN = 2000;
 /** …or at most this share of the store, up to EXACT_SCAN_MAX rows. */
 export const EXACT_SCAN_SHARE = 0.05;
 export const EXACT_SCAN_MAX = 20000;
+
+/** Changes held only in memory before the index file is rewritten: bounded, amortised O(n). */
+const SAVE_EVERY_MIN = 20000;
+const SAVE_EVERY_SHARE = 0.25;
 
 /** Memory for cached filter candidates (vectors of repeated selective filters). */
 export const FILTER_CACHE_BYTES = 64 * 1024 * 1024;
@@ -24,14 +31,46 @@ export class SqliteHnswBackend implements StoreBackend {
   lastPlan: VectorPlan = 'hnsw';
   lexicalWeights: [number, number, number] = [4, 2.5, 1];
 
-  constructor(readonly db: SqliteDb, readonly index: VectorIndex, readonly dimensions: number, readonly hnsw: HnswParams) {}
+  constructor(readonly location: string, readonly db: SqliteDb, readonly index: VectorIndex, readonly dimensions: number, readonly hnsw: HnswParams) {}
 
   getSetting<T>(key: string): T | undefined { return this.db.getSetting<T>(key); }
   setSetting(key: string, value: unknown): void { this.db.setSetting(key, value); }
+  deleteSetting(key: string): void { this.db.deleteSetting(key); }
   sourcesUnder(dir: string): SourceRow[] { return this.db.sourcesUnder(dir); }
   sourcesOfFile(file: string): SourceRow[] { return this.db.sourcesOfFile(file); }
   sourcesWithKeyPrefix(prefix: string): SourceRow[] { return this.db.sourcesWithKeyPrefix(prefix); }
   sourcesByHash(hash: string): SourceRow[] { return this.db.sourcesByHash(hash); }
+  sourcesByOrigin(origin: string): SourceRow[] { return this.db.sourcesByOrigin(origin); }
+
+  lock(what: string, waitMs?: number): Promise<StoreLock> { return acquireLock(this.location, what, waitMs); }
+  tryLock(what: string): StoreLock | undefined { return tryLock(this.location, what); }
+
+  /** The writer catches the index up and keeps every change in the graph, which it saves. */
+  beginWrite(): void {
+    this.index.writer = true;
+    this.index.sync();
+    this.index.absorbPending();
+  }
+
+  endWrite(options: { save: boolean }): void {
+    this.index.writer = false;
+    // also after a failure or an abort: everything committed so far is kept and indexed
+    this.index.sync();
+    if (this.index.unsaved > 0 && options.save) this.index.save();
+  }
+
+  checkpoint(): void {
+    // LOOM_HNSW_SAVE_EVERY forces frequent saves (crash tests exercise kills during a save)
+    const every = Number(process.env.LOOM_HNSW_SAVE_EVERY) || Math.max(SAVE_EVERY_MIN, this.index.elements * SAVE_EVERY_SHARE);
+    if (this.index.unsaved >= every) this.index.save();
+  }
+
+  info(): StoreInfo { return storeInfo(this.db, this.index, this.location); }
+  check(options: { repair?: boolean } = {}): CheckReport { return checkStore(this, options); }
+  rebuildIndex(onProgress?: Progress): void { this.index.rebuild(onProgress); }
+  compact(onProgress?: Progress): { before: number; after: number } { return compactStore(this, onProgress); }
+  replaceVectors(vectors: Map<number, Float32Array>, settings?: Record<string, unknown>): void { replaceVectors(this.db, vectors, settings); }
+  close(): void { this.db.close(); }
   vectorsByTextHash(hashes: string[]): Map<string, Buffer> { return this.db.vectorsByTextHash(hashes); }
   chunksOfSource(sourceId: number) { return this.db.chunksOfSource(sourceId); }
   getChunks(ids: number[]): ChunkRow[] { return this.db.getChunks(ids); }

@@ -10,14 +10,14 @@ const BATCH = 1000;
  * index query, so this costs a pass over the rows the declarative part of the filter leaves, as
  * LangChain's MemoryVectorStore does; it is exact, not approximate.
  */
-export function predicateSearch(backend: StoreBackend, query: Float32Array, k: number, accept: (row: ChunkRow) => boolean, filter?: Filter): Scored[] {
+export async function predicateSearch(backend: StoreBackend, query: Float32Array, k: number, accept: (row: ChunkRow) => boolean, filter?: Filter): Promise<Scored[]> {
   let top: Scored[] = [];
   for (let after = 0; ;) {
-    const rows = backend.scanChunks(after, BATCH, filter);
+    const rows = await backend.scanChunks(after, BATCH, filter);
     if (rows.length === 0) break;
     after = rows[rows.length - 1].id;
     const ids = rows.filter(accept).map((r) => r.id);
-    const vectors = backend.vectors(ids);
+    const vectors = await backend.vectors(ids);
     for (const id of ids) {
       const v = vectors.get(id);
       if (v && v.length === query.length) top.push({ id, score: dot(query, v) });

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { LoomError } from '../errors.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * Migrations from version N-1 to N, applied in order inside one transaction each.
@@ -79,6 +79,17 @@ const MIGRATIONS: ((db: Database.Database) => void)[] = [
       CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
         DELETE FROM chunks_fts WHERE rowid = old.id;
       END;
+    `);
+  },
+  // 2: provenance of documents that came from somewhere other than a local file (`loom sync`)
+  (db) => {
+    db.exec(`
+      ALTER TABLE sources ADD COLUMN url TEXT;
+      ALTER TABLE sources ADD COLUMN author TEXT;
+      ALTER TABLE sources ADD COLUMN origin TEXT;          -- the sync source's name
+      ALTER TABLE sources ADD COLUMN kind TEXT;            -- 'web', 'github-issue', …
+      ALTER TABLE sources ADD COLUMN origin_updated_at TEXT; -- ISO 8601, as the origin reports it
+      CREATE INDEX sources_origin ON sources(origin) WHERE origin IS NOT NULL;
     `);
   },
 ];

@@ -235,8 +235,16 @@ export function toHit(row: ChunkRow, score: number): Hit {
     score: Math.round(score * 1e6) / 1e6,
     text: row.text,
     ...(row.title ? { title: row.title } : {}),
-    metadata: { ...sourceMeta, ...chunkMeta, chunk: row.ord },
+    ...(row.url ? { url: row.url } : {}),
+    metadata: { ...sourceMeta, ...provenanceOf(row), ...chunkMeta, chunk: row.ord },
   };
+}
+
+/** The provenance columns a document has, as hit metadata (url, author, updatedAt, origin, kind). */
+function provenanceOf(row: ChunkRow): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of ['url', 'author', 'updatedAt', 'origin', 'kind'] as const) if (row[key]) out[key] = row[key]!;
+  return out;
 }
 
 function safeJson(s: string): Record<string, unknown> {

@@ -25,8 +25,14 @@ function globMatch(pattern: string, value: string): number {
   return m(value) ? 1 : 0;
 }
 
-const CHUNK_ROW = `c.id, c.uid, c.source_id AS sourceId, s.name AS source, s.title, c.heading, c.text, c.lang, c.ord, c.meta, s.meta AS sourceMeta
+const CHUNK_ROW = `c.id, c.uid, c.source_id AS sourceId, s.name AS source, s.title, c.heading, c.text, c.lang, c.ord, c.meta, s.meta AS sourceMeta,
+  s.url, s.author, s.origin_updated_at AS updatedAt, s.origin, s.kind
   FROM chunks c JOIN sources s ON s.id = c.source_id`;
+
+function provenance(source: SourceRecord): (string | null)[] {
+  const p = source.provenance ?? {};
+  return [p.url ?? null, p.author ?? null, p.origin ?? null, p.kind ?? null, p.updatedAt ?? null];
+}
 
 /** Rows, settings and the change log in one SQLite file; the source of truth of a store. */
 export class SqliteDb {
@@ -77,6 +83,10 @@ export class SqliteDb {
     this.q('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value));
   }
 
+  deleteSetting(key: string): void {
+    this.q('DELETE FROM settings WHERE key = ?').run(key);
+  }
+
   // --- sources
 
   /** `dir` ends with the path separator; a range scan keeps it on the index */
@@ -95,6 +105,10 @@ export class SqliteDb {
 
   sourcesByHash(hash: string): SourceRow[] {
     return this.q('SELECT id, file, path, name, hash FROM sources WHERE hash = ?').all(hash) as SourceRow[];
+  }
+
+  sourcesByOrigin(origin: string): SourceRow[] {
+    return this.q('SELECT id, file, path, name, hash, url, origin_updated_at AS updatedAt FROM sources WHERE origin = ?').all(origin) as SourceRow[];
   }
 
   /** Vectors already stored for these embedding-input hashes: no need to embed them again. */
@@ -119,12 +133,12 @@ export class SqliteDb {
       let sourceId: number;
       if (existing) {
         sourceId = existing.id;
-        this.q('UPDATE sources SET file=?, name=?, hash=?, size=?, mtime_ms=?, lang=?, title=?, meta=?, updated_at=? WHERE id=?')
-          .run(source.file, source.name, source.hash, source.size, source.mtimeMs, source.lang, source.title ?? null, meta, Date.now(), sourceId);
+        this.q('UPDATE sources SET file=?, name=?, hash=?, size=?, mtime_ms=?, lang=?, title=?, meta=?, updated_at=?, url=?, author=?, origin=?, kind=?, origin_updated_at=? WHERE id=?')
+          .run(source.file, source.name, source.hash, source.size, source.mtimeMs, source.lang, source.title ?? null, meta, Date.now(), ...provenance(source), sourceId);
         this.q('DELETE FROM source_tags WHERE source_id = ?').run(sourceId);
       } else {
-        sourceId = Number(this.q('INSERT INTO sources(file, path, name, hash, size, mtime_ms, lang, title, meta, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)')
-          .run(source.file, source.path, source.name, source.hash, source.size, source.mtimeMs, source.lang, source.title ?? null, meta, Date.now()).lastInsertRowid);
+        sourceId = Number(this.q('INSERT INTO sources(file, path, name, hash, size, mtime_ms, lang, title, meta, updated_at, url, author, origin, kind, origin_updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)')
+          .run(source.file, source.path, source.name, source.hash, source.size, source.mtimeMs, source.lang, source.title ?? null, meta, Date.now(), ...provenance(source)).lastInsertRowid);
       }
       for (const tag of new Set(source.tags)) this.q('INSERT OR IGNORE INTO source_tags(source_id, tag) VALUES (?, ?)').run(sourceId, tag);
       this.writeChunks(sourceId, chunks);

@@ -32,8 +32,8 @@ describe('store layer', () => {
       await doc(store, 'a.md', 'Alpha', [['Alpha > Install', 'Install the alpha package with npm.'], ['Alpha > Usage', 'Call alpha() to start.']]);
       await doc(store, 'b.md', 'Beta', [['Beta', '向量索引用于语义检索。']], ['zh']);
     });
-    expect(store.check()).toMatchObject({ ok: true });
-    const first = store.info();
+    expect((await store.check())).toMatchObject({ ok: true });
+    const first = (await store.info());
     expect(first).toMatchObject({ sources: 2, chunks: 3 });
     expect(first.hnsw.elements).toBe(3);
 
@@ -45,7 +45,7 @@ describe('store layer', () => {
     const after = store.db.chunksOfSource(1).map((c) => c.id);
     expect(after[0]).toBe(before[0]);
     expect(after[1]).not.toBe(before[1]);
-    const report = store.check();
+    const report = (await store.check());
     expect(report.ok).toBe(true);
     expect(report.hnsw.deleted).toBe(0); // the deleted slot was reused by the new chunk
     store.close();
@@ -69,7 +69,7 @@ describe('store layer', () => {
     store.close();
     const reopened = await openStore(dir, { embeddings: emb });
     expect(reopened.index.elements).toBe(2);
-    expect(reopened.check().ok).toBe(true);
+    expect((await reopened.check()).ok).toBe(true);
     reopened.close();
     for (const f of readdirSync(dir)) if (f.endsWith('.hnsw')) rmSync(join(dir, f));
     const rebuilt = await openStore(dir, { embeddings: emb });
@@ -94,7 +94,7 @@ describe('store layer', () => {
       const reader = await openStore(dir, { embeddings: emb });
       expect(reader.index.deferred).toBe(12);
       expect((await reader.search('number7', { k: 1, mode: 'vector' }))[0].source).toBe('n7.md');
-      expect(reader.check().ok).toBe(true);
+      expect((await reader.check()).ok).toBe(true);
       reader.close();
     } finally {
       VectorIndex.deferInserts = before;
@@ -111,7 +111,7 @@ describe('store layer', () => {
     writeFileSync(join(dir, file), 'garbage');
     const reopened = await openStore(dir, { embeddings: emb });
     expect(reopened.index.state).toBe('rebuilt');
-    expect(reopened.check().ok).toBe(true);
+    expect((await reopened.check()).ok).toBe(true);
     reopened.close();
   });
 

@@ -3,12 +3,11 @@ import type { CheckReport, DocumentStore, Hit, SearchOptions, StoreInfo } from '
 import { SqliteHnswBackend } from './local.js';
 import type { SqliteDb } from './sqlite.js';
 import { VectorIndex, type HnswParams } from './hnsw.js';
-import { acquireLock, tryLock, type StoreLock } from './lock.js';
+import type { StoreLock } from './backend.js';
 import { searchStore, type RetrievalTuning } from './search.js';
-import { checkStore, storeInfo } from './maintenance.js';
-import { normalize, toBlob } from './vectors.js';
-import { embeddingInput, ftsFields } from './records.js';
-import { storeError, withStoreErrors } from './errors.js';
+import { normalize } from './vectors.js';
+import { embeddingInput } from './records.js';
+import { storeError } from './errors.js';
 
 /** What the store needs from an embedder (an EmbedderHandle, or a wrapped LangChain Embeddings). */
 export interface StoreEmbedder {
@@ -25,10 +24,6 @@ export interface EmbedderSetting {
 }
 
 type Progress = (p: { phase: string; done: number; total: number }) => void;
-
-/** Changes held only in memory before the index file is rewritten: bounded, amortised O(n). */
-const SAVE_EVERY_MIN = 20000;
-const SAVE_EVERY_SHARE = 0.25;
 
 /** A store directory opened for search and (with the lock) for writing. */
 export class LoomStore implements DocumentStore {
@@ -48,7 +43,7 @@ export class LoomStore implements DocumentStore {
     readonly readonly: boolean,
   ) {
     this.index = new VectorIndex(db, dir, embedder.dimensions, hnsw);
-    this.backend = new SqliteHnswBackend(db, this.index, embedder.dimensions, hnsw);
+    this.backend = new SqliteHnswBackend(dir, db, this.index, embedder.dimensions, hnsw);
   }
 
   get embedderId(): string {
@@ -59,7 +54,7 @@ export class LoomStore implements DocumentStore {
   openIndex(onProgress?: Progress): void {
     this.index.open(onProgress);
     if (this.readonly || this.index.unsaved === 0) return;
-    const lock = tryLock(this.dir, 'index repair');
+    const lock = this.backend.tryLock('index repair');
     if (!lock) return;
     try {
       this.index.sync();
@@ -100,7 +95,7 @@ export class LoomStore implements DocumentStore {
   async write<T>(what: string, fn: () => Promise<T>, options: { waitMs?: number; lock?: StoreLock; save?: boolean } = {}): Promise<T> {
     this.assertOpen();
     if (this.readonly) throw new LoomError('STORE_IO', `store ${this.dir} was opened read-only`);
-    const lock: StoreLock = options.lock ?? (await acquireLock(this.dir, what, options.waitMs));
+    const lock: StoreLock = options.lock ?? (await this.backend.lock(what, options.waitMs));
     try {
       return await this.writeLocked(fn, lock, options);
     } catch (error) {
@@ -110,32 +105,25 @@ export class LoomStore implements DocumentStore {
 
   private async writeLocked<T>(fn: () => Promise<T>, lock: StoreLock, options: { lock?: StoreLock; save?: boolean }): Promise<T> {
     try {
-      this.index.writer = true;
-      this.index.sync();
-      this.index.absorbPending();
-      if (!this.db.getSetting<EmbedderSetting>('embedder')) this.rememberEmbedder();
+      await this.backend.beginWrite();
+      if (!(await this.backend.getSetting<EmbedderSetting>('embedder'))) await this.rememberEmbedder();
       return await fn();
     } finally {
-      this.index.writer = false;
       try {
-        // also after a failure or an abort: everything committed so far is kept and indexed
-        this.index.sync();
-        if (this.index.unsaved > 0 && options.save !== false) this.index.save();
+        await this.backend.endWrite({ save: options.save !== false });
       } finally {
-        if (!options.lock) lock.release();
+        if (!options.lock) await lock.release();
       }
     }
   }
 
-  rememberEmbedder(): void {
-    this.db.setSetting('embedder', { id: this.embedder.id, spec: this.embedderSpec, dimensions: this.embedder.dimensions } satisfies EmbedderSetting);
+  async rememberEmbedder(): Promise<void> {
+    await this.backend.setSetting('embedder', { id: this.embedder.id, spec: this.embedderSpec, dimensions: this.embedder.dimensions } satisfies EmbedderSetting);
   }
 
-  /** Inside `write`: rewrites the index file once enough changes are only in memory. */
-  maybeSave(): void {
-    // LOOM_HNSW_SAVE_EVERY forces frequent saves (crash tests exercise kills during a save)
-    const every = Number(process.env.LOOM_HNSW_SAVE_EVERY) || Math.max(SAVE_EVERY_MIN, this.index.elements * SAVE_EVERY_SHARE);
-    if (this.index.unsaved >= every) this.index.save();
+  /** Inside `write`: persists derived state once enough changes are only in memory. */
+  async maybeSave(): Promise<void> {
+    await this.backend.checkpoint();
   }
 
   /**
@@ -144,100 +132,60 @@ export class LoomStore implements DocumentStore {
    * the index for the new vectors.
    */
   async reembedAll(onProgress?: Progress, signal?: AbortSignal): Promise<number> {
-    const state = this.db.getSetting<{ next: number }>('reembed') ?? { next: 0 };
-    this.db.db.transaction(() => {
-      this.db.setSetting('reembed', state);
-      this.rememberEmbedder();
-    })();
-    const total = this.db.db.prepare('SELECT count(*) FROM chunks WHERE id >= ?').pluck().get(state.next) as number;
-    const batch = this.db.db.prepare(`SELECT c.id, c.heading, c.text, s.title FROM chunks c JOIN sources s ON s.id = c.source_id
-      WHERE c.id >= ? ORDER BY c.id LIMIT 128`);
-    const update = this.db.db.prepare('UPDATE vectors SET v = ? WHERE chunk_id = ?');
+    const b = this.backend;
+    const state = (await b.getSetting<{ next: number }>('reembed')) ?? { next: 0 };
+    await b.setSetting('reembed', state);
+    await this.rememberEmbedder();
+    const total = await b.chunkCount();
     let done = 0;
     for (;;) {
       signal?.throwIfAborted();
-      const rows = batch.all(state.next) as { id: number; heading: string; text: string; title: string | null }[];
+      const rows = await b.scanChunks(state.next - 1, 128);
       if (rows.length === 0) break;
       const vectors = await this.embedMany(rows.map((r) => embeddingInput(r.title, r.heading, r.text)), signal);
       state.next = rows[rows.length - 1].id + 1;
-      this.db.db.transaction(() => {
-        rows.forEach((r, i) => update.run(toBlob(vectors[i]), r.id));
-        this.db.setSetting('reembed', state);
-      })();
+      await b.replaceVectors(new Map(rows.map((r, i) => [r.id, vectors[i]])), { reembed: state });
       done += rows.length;
       onProgress?.({ phase: 'reembed', done, total });
     }
-    this.index.rebuild(onProgress);
-    this.index.save();
-    this.db.db.prepare("DELETE FROM settings WHERE key = 'reembed'").run();
+    // the write session saves the rebuilt index; a crash before that replays the vector log
+    await b.rebuildIndex(onProgress);
+    await b.deleteSetting('reembed');
     this.reembedPending = false;
     return done;
   }
 
-  info(): StoreInfo {
+  async info(): Promise<StoreInfo> {
     this.assertOpen();
-    return withStoreErrors(this.dir, () => storeInfo(this));
+    const info = await this.backend.info();
+    if (!info.embedder.id) info.embedder = { id: this.embedder.id, spec: this.embedderSpec, dimensions: this.embedder.dimensions };
+    return info;
   }
 
-  check(): CheckReport {
+  async check(options: { repair?: boolean } = {}): Promise<CheckReport> {
     this.assertOpen();
-    return checkStore(this);
+    return this.backend.check(options);
   }
 
   /** Rebuilds the index from SQLite (a fresh graph without deleted entries) and writes it. */
   async rebuild(onProgress?: Progress): Promise<void> {
     await this.write('loom store rebuild', async () => {
-      this.index.rebuild(onProgress);
+      await this.backend.rebuildIndex(onProgress);
     });
   }
 
   /**
-   * Rewrites the index without deleted entries, rebuilds the full-text index and vacuums SQLite.
+   * Drops deleted index entries, rebuilds the full-text statistics and reclaims space.
    * Returns the store's bytes before and after.
    */
   async compact(onProgress?: Progress): Promise<{ before: number; after: number }> {
-    const before = this.info().bytes;
-    await this.write('loom store compact', async () => {
-      this.index.rebuild(onProgress);
-      this.rebuildFullText(onProgress);
-      this.db.db.exec('VACUUM');
-      this.db.db.pragma('wal_checkpoint(TRUNCATE)');
-    });
-    const after = this.info().bytes;
-    return { before: before.sqlite + before.hnsw, after: after.sqlite + after.hnsw };
-  }
-
-  /**
-   * A contentless FTS5 table keeps deleted rows in its BM25 statistics for good ('optimize' does
-   * not drop them), so an often-edited store ranks differently from a fresh one. Emptying it with
-   * 'delete-all' and indexing every chunk again resets them to what a fresh ingest gives.
-   */
-  private rebuildFullText(onProgress?: Progress): void {
-    const total = this.db.count('chunks');
-    // in batches by id: one connection cannot read a statement and write while it iterates
-    const batch = this.db.db.prepare('SELECT c.id, c.heading, c.text, s.title FROM chunks c JOIN sources s ON s.id = c.source_id WHERE c.id > ? ORDER BY c.id LIMIT 1000');
-    const insert = this.db.db.prepare('INSERT INTO chunks_fts(rowid, title, heading, body) VALUES (?,?,?,?)');
-    this.db.db.transaction(() => {
-      this.db.db.exec("INSERT INTO chunks_fts(chunks_fts) VALUES ('delete-all')");
-      let done = 0;
-      for (let after = 0; ;) {
-        const rows = batch.all(after) as { id: number; heading: string; text: string; title: string | null }[];
-        if (rows.length === 0) break;
-        for (const r of rows) {
-          const f = ftsFields(r.title, r.heading, r.text);
-          insert.run(r.id, f.title, f.heading, f.body);
-        }
-        after = rows[rows.length - 1].id;
-        done += rows.length;
-        onProgress?.({ phase: 'full-text', done, total });
-      }
-    })();
+    return this.write('loom store compact', async () => this.backend.compact(onProgress));
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.db.close();
+    void this.backend.close();
   }
 
   private assertOpen(): void {

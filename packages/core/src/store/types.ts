@@ -10,6 +10,8 @@ export interface Hit {
   score: number;
   text: string;
   title?: string;
+  /** the document's address at its origin, when it was written with provenance (`loom sync`) */
+  url?: string;
   metadata?: Record<string, unknown>;
 }
 
@@ -63,8 +65,11 @@ export interface StoreInfo {
 }
 
 export interface CheckReport {
+  /** false only for real damage (`problems`); derived state that is merely behind is a note */
   ok: boolean;
   problems: string[];
+  /** what is not damage but worth saying (an index that is behind and will catch up) */
+  notes: string[];
   sqlite: { integrity: string; sources: number; chunks: number; vectors: number; fts: number };
   hnsw: { file: string | null; fileGeneration: number; storeGeneration: number; live: number; deleted: number; missing: number; extra: number };
 }
@@ -88,7 +93,8 @@ export interface DocumentStore {
   readonly dir: string;
   readonly embedderId: string;
   search(query: string, options?: SearchOptions): Promise<Hit[]>;
-  info(): StoreInfo;
-  check(): CheckReport;
+  info(): Promise<StoreInfo>;
+  /** `repair`: catch an index that is behind up first (takes the writer lock) */
+  check(options?: { repair?: boolean }): Promise<CheckReport>;
   close(): void;
 }
