@@ -26,8 +26,23 @@ describe('loom plan', () => {
       'model calls: at most 2',
       '(plus the calls of the pipelines run by sub: `loom plan` on those files shows them)',
       'streams: second',
+      'concurrency: at most 4 steps, foreach items and model calls at once (default; --concurrency N sets it)',
       '',
     ].join('\n'));
+  });
+
+  it('shows a foreach step\'s effective concurrency and says when --concurrency caps it', () => {
+    const wide = loom('plan', join(fixtures, 'wide.yaml'));
+    expect(wide.code).toBe(0);
+    expect(wide.stdout).toContain('  each  prompt · no model configured · for each of {{ inputs.xs }} · 8 items at once\n');
+    expect(wide.stdout).toContain("concurrency: at most 8 steps, foreach items and model calls at once (default 4, raised to step each's declared concurrency");
+    const capped = loom('plan', join(fixtures, 'wide.yaml'), '--concurrency', '2', '--json');
+    expect(capped.code).toBe(0);
+    const plan = JSON.parse(capped.stdout);
+    expect(plan.steps[0].concurrency).toEqual({ declared: 8, effective: 2, cappedBy: '--concurrency 2' });
+    expect(plan.concurrency).toEqual({ limit: 2, explicit: true });
+    const text = loom('plan', join(fixtures, 'wide.yaml'), '--concurrency', '2');
+    expect(text.stdout).toContain('2 items at once (declares 8, capped by --concurrency 2)');
   });
 
   it('says when no model is configured', () => {

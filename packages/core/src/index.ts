@@ -23,7 +23,8 @@ export type { StepDefinition, StepContext, StepRecord, StepStatus, RunEvent, Run
 export type { ExecutorTask } from './engine/types.js';
 export { runPipeline, DEFAULT_CONCURRENCY } from './engine/run.js';
 export { planPipeline } from './engine/plan.js';
-export type { ExecutionPlan, PlannedStep } from './engine/plan.js';
+export type { ExecutionPlan, PlannedStep, PlanOptions } from './engine/plan.js';
+export type { RunBudget, StepConcurrency } from './engine/budget.js';
 export { inProcessExecutor } from './engine/executor.js';
 export type { ModelCallRecord } from './engine/types.js';
 export { runBatch } from './batch/batch.js';

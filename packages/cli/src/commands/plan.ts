@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
 import type { ExecutionPlan, LoadedPipeline, ModelConfig } from '@promptloom/core';
 import { type Io, writeJson } from '../io.js';
 import type { RegisterCommand } from './types.js';
@@ -6,6 +7,7 @@ import type { RegisterCommand } from './types.js';
 interface PlanFlags {
   json?: boolean;
   model?: string;
+  concurrency?: number;
 }
 
 /** The plan as data: what `loom plan --json` and `loom run --dry-run --json` print. */
@@ -26,9 +28,11 @@ export function planJson(plan: ExecutionPlan, pipeline: LoadedPipeline, models: 
         callsModel: s.callsModel && Boolean(s.model && models[s.model]),
         ...(s.model ? { model: s.model } : {}),
         maxCalls: s.maxCalls,
+        ...(s.concurrency ? { concurrency: s.concurrency } : {}),
       };
     }),
     maxModelCalls: plan.maxModelCalls,
+    concurrency: plan.budget,
     modelsConfigured: Object.keys(models),
     streams: plan.streamStep ?? null,
   };
@@ -40,6 +44,24 @@ function describeCalls(plan: ExecutionPlan): string {
     .filter((s) => s.maxCalls !== 0 && (s.foreach || s.maxCalls === 'unbounded'))
     .map((s) => (s.maxCalls === 'unbounded' ? `an unbounded number for ${s.id}` : `${s.maxCalls} per item of ${s.id}`));
   return [`at most ${fixed}`, ...extra].join(' + ');
+}
+
+export function parseConcurrency(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError('expected a whole number from 1 to 1024');
+  return n;
+}
+
+function describeStepConcurrency(c: NonNullable<ExecutionPlan['steps'][number]['concurrency']>): string {
+  if (c.cappedBy) return `${c.effective} items at once (declares ${c.declared}, capped by ${c.cappedBy})`;
+  return `${c.effective} item${c.effective === 1 ? '' : 's'} at once`;
+}
+
+function describeBudget(b: ExecutionPlan['budget']): string {
+  const what = `at most ${b.limit} steps, foreach items and model calls at once`;
+  if (b.explicit) return `${what} (--concurrency ${b.limit})`;
+  if (b.raisedBy) return `${what} (default 4, raised to step ${b.raisedBy}'s declared concurrency; --concurrency N caps it)`;
+  return `${what} (default; --concurrency N sets it)`;
 }
 
 /** The plan for a person: waves, which steps call a model, how many calls at most. */
@@ -54,6 +76,7 @@ export function formatPlan(plan: ExecutionPlan, pipeline: LoadedPipeline, models
       if (s.callsModel && s.model) notes.push(models[s.model] ? `model ${s.model} (${models[s.model].provider}:${models[s.model].model})` : `no model configured`);
       if (s.kind === 'pipeline' && typeof spec.params.use === 'string') notes.push(`runs ${spec.params.use}`);
       if (spec.foreach) notes.push(`for each of ${spec.foreach}`);
+      if (s.concurrency) notes.push(describeStepConcurrency(s.concurrency));
       if (spec.when) notes.push(`when ${spec.when}`);
       if (s.deps.length) notes.push(`after ${s.deps.join(', ')}`);
       lines.push(`  ${id}  ${notes.join(' · ')}`);
@@ -66,6 +89,7 @@ export function formatPlan(plan: ExecutionPlan, pipeline: LoadedPipeline, models
   const children = plan.steps.filter((s) => s.kind === 'pipeline').map((s) => s.id);
   if (children.length > 0) lines.push(`(plus the calls of the pipelines run by ${children.join(', ')}: \`loom plan\` on those files shows them)`);
   if (plan.streamStep && anyModel) lines.push(`streams: ${plan.streamStep}`);
+  lines.push(`concurrency: ${describeBudget(plan.budget)}`);
   return lines.join('\n') + '\n';
 }
 
@@ -81,7 +105,7 @@ export async function loadForCli(file: string, io: Io): Promise<LoadedPipeline> 
 async function plan(file: string, flags: PlanFlags, io: Io): Promise<void> {
   const core = await import('@promptloom/core');
   const pipeline = await loadForCli(file, io);
-  const execution = core.planPipeline(pipeline);
+  const execution = core.planPipeline(pipeline, { concurrency: flags.concurrency });
   const models = core.effectiveModels(pipeline, { env: io.env, models: flags.model ? { default: core.parseModelFlag(flags.model) } : undefined });
   if (flags.json) writeJson(io, planJson(execution, pipeline, models));
   else io.stdout.write(formatPlan(execution, pipeline, models));
@@ -94,6 +118,7 @@ export const register: RegisterCommand = (program, io) => {
     .argument('<file>', 'pipeline YAML file')
     .option('--json', 'print the plan as JSON')
     .option('--model <provider:name>', 'plan as if run with this model (default: $LOOM_MODEL)')
+    .option('--concurrency <n>', 'plan as if run with this bound: shows which steps it caps', parseConcurrency)
     .addHelpText('after', `
 Examples:
   loom plan pipeline.yaml

@@ -1,13 +1,13 @@
 import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { LoadedPipeline, RunEvent, RunEventListener, RunOptions, RunResult } from '@promptloom/core';
 import { type Io, isInteractive, writeJson } from '../io.js';
 import { collectPairs, readInputs, type InputFlags } from '../inputs.js';
 import { writeOutFile } from '../out-file.js';
 import { createProgress, type Progress } from '../progress.js';
 import { addQueueOptions, queueExecutor, type QueueFlags } from '../queue-flags.js';
-import { formatPlan, loadForCli, planJson } from './plan.js';
+import { formatPlan, loadForCli, parseConcurrency, planJson } from './plan.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
 
 // core is imported inside the action only, so registering this command costs nothing at startup
@@ -25,11 +25,8 @@ export interface RunFlags extends InputFlags, QueueFlags {
   out?: string;
 }
 
-export function parseConcurrency(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError('expected a whole number from 1 to 1024');
-  return n;
-}
+// one parser for every command's --concurrency (plan.ts, beside the budget's description)
+export { parseConcurrency };
 
 /** --events: one JSON line per event, to stdout or a file (written synchronously, so Ctrl-C loses nothing). */
 function eventWriter(core: Core, target: string, io: Io): { listener: RunEventListener; close(): void } {
@@ -150,7 +147,7 @@ function reportStatus(core: Core, result: RunResult): void {
 }
 
 function printDryRun(core: typeof import('@promptloom/core'), pipeline: LoadedPipeline, raw: Record<string, unknown>, options: RunOptions, flags: RunFlags, io: Io): void {
-  const plan = core.planPipeline(pipeline);
+  const plan = core.planPipeline(pipeline, { concurrency: flags.concurrency });
   const inputs = core.parseInputs(pipeline, raw);
   const models = core.effectiveModels(pipeline, options);
   if (flags.json) {
@@ -188,7 +185,7 @@ export function addRunOptions(command: Command): Command {
     .option('--json', 'print {status, outputs, steps, usage} as JSON')
     .option('--events <file|->', 'write run events as JSON lines to a file, or - for standard output')
     .option('--dry-run', 'check the pipeline and inputs and show the plan; run nothing')
-    .option('--concurrency <n>', 'most steps (and foreach items) running at once (default 4)', parseConcurrency)
+    .option('--concurrency <n>', 'most steps, foreach items and model calls running at once (default 4, or the widest concurrency: a step declares)', parseConcurrency)
     .option('--model <provider:name>', 'model for `default`, e.g. openai:gpt-4o-mini or ollama:qwen2.5 (default: $LOOM_MODEL)')
     .option('--store <dir>', 'document store for retrieve steps when the pipeline names none (default: $LOOM_STORE, else ./.loom)')
     .option('--no-cache', 'bypass the model call cache')

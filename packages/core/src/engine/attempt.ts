@@ -3,6 +3,7 @@ import type { ModelHandle } from '../providers/types.js';
 import type { Scope } from '../spec/template.js';
 import type { StepSpec } from '../spec/types.js';
 import { emptyUsage, type Usage } from './events.js';
+import { AttemptSlots } from './budget.js';
 import { recordModelCall, wrapModel } from './model.js';
 import type { PlannedStep } from './plan.js';
 import { renderParams } from './render.js';
@@ -43,7 +44,7 @@ export async function runUnit(unit: Unit, scope: Scope, item?: number): Promise<
   for (let attempt = 1; ; attempt++) {
     const wait = state.limiter.acquire();
     if (wait) await wait;
-    const slot: Slot = { held: true, active: true, children: 0 };
+    const slot = new AttemptSlots(state.limiter);
     let failure: unknown;
     try {
       if (state.controller.signal.aborted) throw CANCELLED;
@@ -57,11 +58,7 @@ export async function runUnit(unit: Unit, scope: Scope, item?: number): Promise<
     } catch (error) {
       failure = error;
     } finally {
-      slot.active = false;
-      if (slot.held) {
-        slot.held = false;
-        state.limiter.release();
-      }
+      slot.finish();
     }
     if (isCancel(failure, state)) throw CANCELLED;
     const decision = decideRetry(policy, attempt, failure);
@@ -148,7 +145,7 @@ function makeContext(unit: Unit, signal: AbortSignal, slot: Slot, item?: number,
     pipeline: state.pipeline,
     signal,
     model: model && wrapModel(model, {
-      signal, cache: state.options.cache, record: (call) => recordModelCall(state, { stepId: node.id, item, usages }, call),
+      signal, cache: state.options.cache, slot, record: (call) => recordModelCall(state, { stepId: node.id, item, usages }, call),
     }),
     openStore: (dir?: string) => state.resources.openStore(dir),
     warn: (message: string) => {

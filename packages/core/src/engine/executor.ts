@@ -16,14 +16,42 @@ export class Semaphore {
   private waiters: (() => void)[] = [];
   private head = 0;
 
-  constructor(readonly limit: number) {}
+  constructor(private size: number) {}
+
+  /** how many slots there are */
+  get limit(): number {
+    return this.size;
+  }
 
   acquire(): Promise<void> | undefined {
-    if (this.active < this.limit) {
+    if (this.active < this.size) {
       this.active++;
       return undefined;
     }
     return new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Takes a slot only if one is free now; never queues. */
+  tryAcquire(): boolean {
+    if (this.active >= this.size || this.head < this.waiters.length) return false;
+    this.active++;
+    return true;
+  }
+
+  /**
+   * Raises the bound (never lowers it) and starts waiters on the new slots: a child pipeline
+   * that declares a wider step than the run's default widens the shared budget.
+   */
+  grow(limit: number): void {
+    while (this.size < limit) {
+      this.size++;
+      if (this.head < this.waiters.length) {
+        this.active++;
+        const next = this.waiters[this.head];
+        this.waiters[this.head++] = noop;
+        next();
+      }
+    }
   }
 
   /** Hands the slot straight to the oldest waiter, or frees it. */

@@ -1,5 +1,6 @@
 import { toLoomError } from '../errors.js';
 import type { ModelCallRequest, ModelHandle } from '../providers/types.js';
+import type { AttemptSlots } from './budget.js';
 import type { Usage } from './events.js';
 import type { RunState } from './state.js';
 import type { ModelCallRecord } from './types.js';
@@ -11,9 +12,9 @@ import type { ModelCallRecord } from './types.js';
  */
 export function wrapModel(
   handle: ModelHandle,
-  call: { signal: AbortSignal; cache?: boolean; record: (rec: ModelCallRecord) => void },
+  call: { signal: AbortSignal; cache?: boolean; record: (rec: ModelCallRecord) => void; slot?: AttemptSlots },
 ): ModelHandle {
-  const { signal, record } = call;
+  const { signal, record, slot } = call;
   const label = `${handle.provider}:${handle.model}`;
   return {
     name: handle.name,
@@ -40,7 +41,8 @@ export function wrapModel(
       const onAbort = () => failed(req.signal!.reason);
       req.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        const result = await handle.call(req);
+        // every call takes a slot of the run's budget (--concurrency), whatever the step batches
+        const result = await (slot ? slot.run(() => handle.call(req)) : handle.call(req));
         if (counted) return result; // the attempt was abandoned; its late answer is not used
         counted = true;
         record({

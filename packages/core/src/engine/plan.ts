@@ -3,6 +3,7 @@ import type { LoadedPipeline, PipelineSpec, StepSpec } from '../spec/types.js';
 import { isTemplate, templateRefs, valueRefs } from '../spec/template.js';
 import { BUILTIN_STEPS } from '../steps/params.js';
 import { getStep } from '../steps/registry.js';
+import { runBudget, stepConcurrency, type RunBudget, type StepConcurrency } from './budget.js';
 import { pathOf } from './render.js';
 
 export interface PlannedStep {
@@ -24,6 +25,8 @@ export interface PlannedStep {
   /** most model calls of one run of the step (of one item, for foreach) */
   maxCalls: number | 'unbounded';
   foreach: boolean;
+  /** foreach steps: items at once, as declared and as they will run under the run's budget */
+  concurrency?: StepConcurrency;
   /** the step's output reaches `outputs:` (directly or through other steps) */
   feedsOutputs: boolean;
 }
@@ -40,6 +43,13 @@ export interface ExecutionPlan {
   streamStep?: string;
   /** upper bound of model calls for one run; 'unbounded' when a foreach or map-reduce step calls a model */
   maxModelCalls: number | 'unbounded';
+  /** attempts and model calls in flight at once, for the whole run (children share it) */
+  budget: RunBudget;
+}
+
+export interface PlanOptions {
+  /** the run's explicit bound (`--concurrency`); without it declared step concurrency is honoured */
+  concurrency?: number;
 }
 
 interface KindInfo {
@@ -111,7 +121,7 @@ function maxCallsOf(step: StepSpec, info: KindInfo | undefined): number | 'unbou
  * into waves. Throws SPEC_INVALID for unknown kinds, unknown step references and cycles
  * (the validator reports these with positions first; this guards pipelines built in code).
  */
-export function planPipeline(pipeline: LoadedPipeline | PipelineSpec): ExecutionPlan {
+export function planPipeline(pipeline: LoadedPipeline | PipelineSpec, options: PlanOptions = {}): ExecutionPlan {
   const spec = 'spec' in pipeline ? pipeline.spec : pipeline;
   const file = 'spec' in pipeline ? pipeline.file : undefined;
   const declared = new Map<string, StepSpec>();
@@ -139,7 +149,9 @@ export function planPipeline(pipeline: LoadedPipeline | PipelineSpec): Execution
     else total += n.maxCalls;
   }
   const maxModelCalls = unbounded ? 'unbounded' : total;
-  return { name: spec.name, steps: order, byId: nodes, waves, outputRefs, streamStep, maxModelCalls };
+  const budget = runBudget(spec.steps, options.concurrency);
+  for (const s of spec.steps) if (s.foreach !== undefined) nodes.get(s.id)!.concurrency = stepConcurrency(s, budget);
+  return { name: spec.name, steps: order, byId: nodes, waves, outputRefs, streamStep, maxModelCalls, budget };
 }
 
 function makeNode(step: StepSpec, declared: Map<string, StepSpec>, file?: string): PlannedStep {

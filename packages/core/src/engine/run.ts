@@ -14,7 +14,7 @@ import { CANCELLED, newRecord, stepError, type ChildCall, type RunState } from '
 import { runStep } from './step-runner.js';
 import type { RunEvent, RunEventListener, RunOptions, RunResult, StepRecord } from './types.js';
 
-export const DEFAULT_CONCURRENCY = 4;
+export { DEFAULT_CONCURRENCY } from './budget.js';
 
 /** What a child run inherits from its parent; a top-level run has none. */
 interface Lineage {
@@ -34,17 +34,19 @@ export function runPipeline(pipeline: LoadedPipeline, inputs: Record<string, unk
   return runInternal(pipeline, inputs, options, { chain: [pipeline.file ?? pipeline.spec.name] });
 }
 
-function concurrencyOf(options: RunOptions): number {
-  const n = options.concurrency ?? DEFAULT_CONCURRENCY;
-  if (!Number.isInteger(n) || n < 1) throw new LoomError('USAGE', `concurrency must be a whole number ≥ 1, got ${n}`);
-  return n;
+function checkConcurrency(options: RunOptions): void {
+  const n = options.concurrency;
+  if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new LoomError('USAGE', `concurrency must be a whole number ≥ 1, got ${n}`);
 }
 
 async function runInternal(pipeline: LoadedPipeline, inputs: Record<string, unknown>, options: RunOptions, lineage: Lineage): Promise<RunResult> {
   const t0 = performance.now();
-  const plan = planPipeline(pipeline);
+  checkConcurrency(options);
+  const plan = planPipeline(pipeline, { concurrency: options.concurrency });
   const resolved = parseInputs(pipeline, inputs);
-  const limiter = lineage.limiter ?? new Semaphore(concurrencyOf(options));
+  // one budget for the whole run: a child shares its parent's limiter (widened if it declares more)
+  const limiter = lineage.limiter ?? new Semaphore(plan.budget.limit);
+  limiter.grow(plan.budget.limit);
   const runId = randomUUID();
   const emit = createEmitter(runId, options.listeners);
   const records: Record<string, StepRecord> = {};
@@ -189,10 +191,7 @@ async function runChild(state: RunState, lineage: Lineage, ref: string, inputs: 
   const { slot } = call;
   // Hand our slot back while the child runs: its steps take slots from the same bound,
   // and holding ours would deadlock a run with concurrency 1.
-  if (++slot.children === 1 && slot.held) {
-    slot.held = false;
-    state.limiter.release();
-  }
+  if (++slot.children === 1) slot.lend();
   try {
     const options: RunOptions = { ...state.options, signal: call.signal, listeners: childListeners(state, call.stepId), onToken: undefined, dryRun: false };
     const result = await runInternal(child, inputs, options, { chain: [...lineage.chain, file], limiter: state.limiter, stores: state.resources.stores });
@@ -206,11 +205,6 @@ async function runChild(state: RunState, lineage: Lineage, ref: string, inputs: 
     }
     return result.outputs;
   } finally {
-    if (--slot.children === 0 && slot.active) {
-      const wait = state.limiter.acquire();
-      if (wait) await wait;
-      if (slot.active) slot.held = true;
-      else state.limiter.release();
-    }
+    if (--slot.children === 0) await slot.reclaim();
   }
 }

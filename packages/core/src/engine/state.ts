@@ -1,18 +1,14 @@
 import { LoomError, toLoomError } from '../errors.js';
 import type { LoadedPipeline, StepSpec } from '../spec/types.js';
+import type { AttemptSlots } from './budget.js';
 import type { Emitter } from './events.js';
 import type { Semaphore } from './executor.js';
 import type { ExecutionPlan } from './plan.js';
 import type { RunResources } from './resources.js';
 import type { Executor, RunOptions, StepRecord } from './types.js';
 
-/** The global slot an attempt holds; a `pipeline` step hands it back while its child runs. */
-export interface Slot {
-  held: boolean;
-  /** false once the attempt is over: a late child must not take a slot back */
-  active: boolean;
-  children: number;
-}
+/** The global slot an attempt holds (and lends to its model calls); see budget.ts. */
+export type Slot = AttemptSlots;
 
 export interface ChildCall {
   signal: AbortSignal;

@@ -64,8 +64,9 @@ export async function runStep(state: RunState, node: PlannedStep): Promise<void>
 }
 
 /**
- * Runs a foreach step's items through a pool of `concurrency` workers. The step itself holds
- * no global slot (each item takes one), so items can never wait on their own parent.
+ * Runs a foreach step's items through a pool of workers, as many as the step's effective
+ * concurrency (plan.ts). The step itself holds no global slot (each item attempt takes one),
+ * so items can never wait on their own parent.
  */
 async function runForeach(unit: Unit, foreach: string): Promise<unknown[]> {
   const { state, node, step, record } = unit;
@@ -90,7 +91,7 @@ async function runForeach(unit: Unit, foreach: string): Promise<unknown[]> {
       results[i] = await runUnit(unit, scope, i);
     }
   };
-  const workers = Math.max(1, Math.min(n, step.concurrency ?? state.limiter.limit));
+  const workers = Math.max(1, Math.min(n, node.concurrency?.effective ?? state.limiter.limit));
   await Promise.all(Array.from({ length: workers }, worker));
   return results;
 }

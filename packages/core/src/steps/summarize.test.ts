@@ -8,6 +8,9 @@ import { summarizeParams } from './params.js';
 import { bareStepContext, exampleDocHits, openAIHandleFor } from './lib/fake-context.js';
 import { countWords } from './lib/lexical.js';
 import { proseSentences } from './lib/passages.js';
+import { loadPipeline } from '../spec/load.js';
+import { runPipeline } from '../engine/run.js';
+import './index.js'; // registers the built-in kinds, as the package entry does
 
 const run = (params: Record<string, unknown>, ctx: ReturnType<typeof bareStepContext>['ctx']) => summarizeStep.run(summarizeParams.parse(params), ctx);
 const doc = (path: string) => readFile(new URL(`../../../../examples/community-docs/${path}`, import.meta.url), 'utf8');
@@ -90,6 +93,17 @@ describe('summarize with a model (real client, fake server)', () => {
   afterAll(async () => { await fake.close(); });
   beforeEach(() => { fake.reset(); fake.setHandler(undefined); });
 
+  const summarizePipeline = () => loadPipeline(`version: 1
+name: sum
+inputs: { text: { type: string } }
+models:
+  default: { provider: openai, model: fake-model, base_url: "${fake.url}", context_tokens: ${CONTEXT} }
+steps:
+  - id: s
+    summarize: { text: "{{ inputs.text }}", max_words: 100 }
+outputs: { summary: "{{ steps.s.summary }}" }
+`);
+
   it('summarizes a text that fits in one call, streaming the tokens', async () => {
     fake.enqueue({ content: 'Failed fetches are retried with exponential backoff.' });
     const tokens: string[] = [];
@@ -103,6 +117,7 @@ describe('summarize with a model (real client, fake server)', () => {
     expect(user).toMatch(/TL;DR/);
   });
 
+  // the step has no bound of its own: the run's budget (--concurrency) bounds its calls
   it('map-reduces an input ten times the context: every piece sent once, at most 4 calls at a time', async () => {
     const hits = await exampleDocHits();
     const paragraphs: string[] = [];
@@ -116,9 +131,8 @@ describe('summarize with a model (real client, fake server)', () => {
       const part = /This is part (\d+) of (\d+)/.exec(user);
       return part ? `Notes on part ${part[1]}.` : 'The final summary.';
     });
-    const { ctx } = bareStepContext({ model });
-    const out = await run({ text, max_words: 100 }, ctx);
-    expect(out.summary).toBe('The final summary.');
+    const result = await runPipeline(await summarizePipeline(), { text }, { concurrency: 4, cache: false, env: {} });
+    expect(result.outputs.summary).toBe('The final summary.');
     const chats = fake.requestsTo('chat').map(lastUserMessage);
     const maps = chats.filter((u) => u.startsWith('This is part'));
     const finals = chats.filter((u) => !u.startsWith('This is part'));
@@ -141,9 +155,9 @@ describe('summarize with a model (real client, fake server)', () => {
     const text = (await doc('en/guide/fetch-retries.md')).repeat(12);
     const controller = new AbortController();
     fake.setHandler(() => ({ content: 'note', delayMs: 200 }));
-    const { ctx } = bareStepContext({ model, signal: controller.signal });
     setTimeout(() => controller.abort(new Error('cancelled by test')), 100);
-    await expect(run({ text, max_words: 100 }, ctx)).rejects.toThrow();
+    const result = await runPipeline(await summarizePipeline(), { text }, { concurrency: 4, cache: false, env: {}, signal: controller.signal });
+    expect(result.status).toBe('cancelled');
     await new Promise((r) => setTimeout(r, 300));
     expect(fake.requestsTo('chat').length).toBeLessThanOrEqual(4);
   });

@@ -6,7 +6,7 @@ import { defineStep } from './registry.js';
 import { baseLang } from './lib/answer-text.js';
 import { compareProtected } from './lib/markdown-check.js';
 import { reassemble, segmentMarkdown, segmentPlainText } from './lib/markdown-segments.js';
-import { DEFAULT_CONCURRENCY, mapLimited } from './lib/map-reduce.js';
+import { mapLimited } from './lib/map-reduce.js';
 import { batchUnits, translateBatch } from './lib/translate-batches.js';
 
 /*
@@ -68,7 +68,8 @@ export const translateStep = defineStep<TranslateParams, TranslateOutput>({
       model, from, to: params.to, glossary: mapped, stepId: ctx.stepId, signal: ctx.signal,
       overrides: { system: params.system, prompt: params.prompt, prompts: params.prompts }, baseDir: ctx.pipeline.dir,
     };
-    const results = await mapLimited(batches, DEFAULT_CONCURRENCY, ctx.signal, (batch, i) =>
+    // no bound of its own: each batch's model call takes a slot of the run's budget (--concurrency)
+    const results = await mapLimited(batches, Infinity, ctx.signal, (batch, i) =>
       translateBatch(batch.map((u) => seg.units[u]), i, batches.length, batchCtx));
     const translated: string[] = new Array(seg.units.length);
     batches.forEach((batch, b) => batch.forEach((u, k) => { translated[u] = results[b][k]; }));

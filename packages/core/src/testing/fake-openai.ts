@@ -83,6 +83,10 @@ export async function startFakeOpenAI(script: FakeScript = {}): Promise<FakeOpen
       const t = setTimeout(done, ms);
       timers.add(t);
       res.once('close', done);
+      // out of flight the moment the last bytes are handed over, not when 'close' fires later:
+      // the client (often in this same process) may already have sent its next request by then
+      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+      res.end = ((...args: unknown[]) => { done(); return end(...args); }) as ServerResponse['end'];
     });
 
   const take = (endpoint: Endpoint): FakeReply | undefined => {
@@ -141,6 +145,10 @@ export async function startFakeOpenAI(script: FakeScript = {}): Promise<FakeOpen
       let counted = true;
       const done = () => { if (counted) { counted = false; inFlight--; } };
       res.once('close', done);
+      // out of flight the moment the last bytes are handed over, not when 'close' fires later:
+      // the client (often in this same process) may already have sent its next request by then
+      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+      res.end = ((...args: unknown[]) => { done(); return end(...args); }) as ServerResponse['end'];
       serve(msg, res, rec).catch((error: unknown) => {
         if (!res.headersSent) sendJson(res, 500, { error: { message: `fake server handler failed: ${String(error)}`, type: 'server_error', code: null } });
         else res.destroy();

@@ -11,7 +11,6 @@ import { splitSentences } from './text-deps.js';
  */
 
 export const DEFAULT_CONTEXT_TOKENS = 8192;
-export const DEFAULT_CONCURRENCY = 4;
 
 /** The model's context window: the handle's, else `context_tokens` from its config, else 8k. */
 export function contextTokensOf(model: ModelHandle): number {
@@ -84,7 +83,10 @@ function hardCut(text: string, budget: number, count: (t: string) => number): st
   return out;
 }
 
-/** Runs `fn` over items with at most `concurrency` at once; stops starting new ones once `signal` aborts. */
+/**
+ * Runs `fn` over items with at most `concurrency` at once (Infinity: the caller's model bounds
+ * them, as the engine's run budget does); stops starting new ones once `signal` aborts.
+ */
 export async function mapLimited<T, R>(items: T[], concurrency: number, signal: AbortSignal | undefined, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const limit = pLimit(Math.max(1, concurrency));
   // queued items check the signal when their turn comes, so an abort settles them all

@@ -1,6 +1,6 @@
 import { LoomError } from '../../errors.js';
 import type { ModelHandle } from '../../providers/types.js';
-import { contextTokensOf, DEFAULT_CONCURRENCY, mapLimited, splitToBudget } from './map-reduce.js';
+import { contextTokensOf, mapLimited, splitToBudget } from './map-reduce.js';
 import { renderPrompt, type PromptOverrides } from './prompts.js';
 import { promptLanguage } from './answer-text.js';
 
@@ -16,6 +16,10 @@ export interface ModelSummaryOptions {
   style: 'bullets' | 'paragraph' | 'tldr';
   lang: string;
   signal?: AbortSignal;
+  /**
+   * most calls at once; default unbounded, since inside a run every model call already takes
+   * a slot of the run's budget (`--concurrency`). Set it when calling this outside a run.
+   */
   concurrency?: number;
   overrides?: PromptOverrides;
   baseDir?: string;
@@ -51,7 +55,7 @@ export async function summarizeWithModel(docs: string[], options: ModelSummaryOp
   const total = pieces.length;
   if (pieces.length === 1) return { summary: await call('final', pieces[0], { combined: false }, true), calls, pieces: 1, levels: 0 };
 
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const concurrency = options.concurrency ?? Infinity;
   // notes sized so that all of them together usually fit one final call
   const noteWords = (n: number) => Math.max(60, Math.min(250, Math.floor(budget / (n * 2))));
   let notes = await mapLimited(pieces, concurrency, options.signal, (piece, i) =>
