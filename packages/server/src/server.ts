@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { registerHealth } from './health-routes.js';
 import { loadTokenCounter, registerOpenAI } from './openai-routes.js';
+import { registerRest } from './rest-routes.js';
 import { withDefaults, type ServeOptions } from './options.js';
 import { createService, type Service } from './service.js';
 
@@ -23,6 +25,8 @@ export async function startServer(input: Partial<ServeOptions> & { store: string
   const service = await createService(options);
   const app = await buildApp(service);
   registerOpenAI(app, service);
+  registerRest(app, service);
+  registerHealth(app, service);
   await loadTokenCounter();
   await app.listen({ host: options.host, port: options.port });
   void warmUp(service);
