@@ -56,6 +56,15 @@ describe('createOpenAIEmbedder against the fake server', () => {
     expect(fake.requestsTo('embeddings')).toHaveLength(3);
   });
 
+  it('caps each backoff wait (the engine\'s retry: full jitter under max_backoff)', async () => {
+    // a one-hour first backoff: only the 50 ms cap lets the second attempt happen in this test
+    const embedder = await createOpenAIEmbedder('text-embedding-3-small@8', env(), { backoffMs: 3_600_000, maxRetryAfterMs: 50, attempts: 2 });
+    fake.enqueue({ for: 'embeddings', status: 500 });
+    const [v] = await embedder.embedMany(['capped']);
+    expect(v).toHaveLength(8);
+    expect(fake.requestsTo('embeddings')).toHaveLength(2);
+  });
+
   it('does not retry what cannot succeed (401) and stops on abort', async () => {
     // a 60 s backoff: only the abort can end the retry wait within the test's limit
     const embedder = await createOpenAIEmbedder('text-embedding-3-small@8', env(), { backoffMs: 60_000 });

@@ -1,5 +1,6 @@
 import type { Embeddings } from '@langchain/core/embeddings';
 import { LoomError } from '../errors.js';
+import { retryCall, type RetryPolicy } from '../engine/retry.js';
 import { mapProviderError } from '../providers/errors.js';
 import { isLocalServer } from '../providers/pricing.js';
 import { registerSecret } from '../providers/redact.js';
@@ -19,9 +20,9 @@ export interface OpenAIEmbedderOptions {
   concurrency?: number;
   /** attempts per batch, including the first (default 4) */
   attempts?: number;
-  /** first backoff in ms, doubling with jitter (default 500) */
+  /** first backoff in ms, doubling with full jitter (default 500) */
   backoffMs?: number;
-  /** longest wait we accept from a Retry-After header (default 20 s) */
+  /** cap of one wait; a Retry-After longer than this gives up at once (default 20 s) */
   maxRetryAfterMs?: number;
 }
 
@@ -57,9 +58,10 @@ export async function createOpenAIEmbedder(
     model: name, apiKey: apiKey ?? 'no-key', configuration: { baseURL: baseUrl }, maxRetries: 0, batchSize,
     ...(dimText ? { dimensions: dimText } : {}),
   });
-  const retry = { attempts: options.attempts ?? 4, backoffMs: options.backoffMs ?? 500, maxRetryAfterMs: options.maxRetryAfterMs ?? 20_000 };
+  // the engine's retry (engine/retry.ts): one backoff rule for model calls and embeddings
+  const policy: RetryPolicy = { attempts: options.attempts ?? 4, baseMs: options.backoffMs ?? 500, maxMs: options.maxRetryAfterMs ?? 20_000 };
   const embedBatch = (batch: string[], signal?: AbortSignal) =>
-    withRetry(() => client.embedDocuments(batch), retry, signal, (error) => mapProviderError(error, target, signal));
+    retryCall(() => client.embedDocuments(batch), policy, { signal, toError: (error) => mapProviderError(error, target, signal) });
 
   const limit = pLimit(options.concurrency ?? 4);
   const embedMany = async (texts: string[], signal?: AbortSignal): Promise<Float32Array[]> => {
@@ -83,31 +85,4 @@ function splitDimensions(model: string): [string, number | undefined] {
   const m = /^(.*)@(\d+)$/.exec(model.trim());
   if (!m) return [model.trim(), undefined];
   return [m[1], Number(m[2])];
-}
-
-/** Retries retryable LoomErrors with exponential backoff and jitter, waiting at least Retry-After. */
-export async function withRetry<T>(
-  fn: () => Promise<T>, opts: { attempts: number; backoffMs: number; maxRetryAfterMs: number },
-  signal: AbortSignal | undefined, toError: (e: unknown) => LoomError,
-): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    if (signal?.aborted) throw toError(signal.reason);
-    try {
-      return await fn();
-    } catch (raw) {
-      const error = toError(raw);
-      if (!error.retryable || attempt >= opts.attempts || signal?.aborted) throw error;
-      if (error.retryAfterMs !== undefined && error.retryAfterMs > opts.maxRetryAfterMs) throw error;
-      const backoff = opts.backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2);
-      await sleep(Math.max(backoff, error.retryAfterMs ?? 0), signal);
-    }
-  }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() { clearTimeout(t); signal?.removeEventListener('abort', done); resolve(); }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LoomError } from '../errors.js';
-import { decideRetry, MODEL_DEFAULT_RETRY, retryPolicy, sleep } from './retry.js';
+import { decideRetry, MODEL_DEFAULT_RETRY, retryCall, retryPolicy, sleep } from './retry.js';
 
 const retryable = (retryAfterMs?: number) => new LoomError('PROVIDER_SERVER_ERROR', '500', { retryable: true, retryAfterMs });
 
@@ -55,5 +55,34 @@ describe('retry policy', () => {
     const c = new AbortController();
     setTimeout(() => c.abort(new Error('stop')), 20);
     await expect(sleep(60_000, c.signal)).rejects.toThrow('stop');
+  });
+});
+
+describe('retryCall (the one retry outside steps: embeddings)', () => {
+  const toError = (e: unknown) => (e instanceof LoomError ? e : new LoomError('RUN_ABORTED', String(e), { retryable: false }));
+
+  it('retries retryable errors up to the attempts, and not the others', async () => {
+    let calls = 0;
+    const failing = () => { calls++; return Promise.reject(retryable()); };
+    await expect(retryCall(failing, { attempts: 3, baseMs: 1, maxMs: 1 }, { toError })).rejects.toMatchObject({ code: 'PROVIDER_SERVER_ERROR' });
+    expect(calls).toBe(3);
+    calls = 0;
+    const auth = () => { calls++; return Promise.reject(new LoomError('PROVIDER_AUTH', '401', { retryable: false })); };
+    await expect(retryCall(auth, { attempts: 3, baseMs: 1, maxMs: 1 }, { toError })).rejects.toMatchObject({ code: 'PROVIDER_AUTH' });
+    expect(calls).toBe(1);
+  });
+
+  it('gives up at once on a Retry-After above the cap, and rejects a waiting retry when the signal aborts', async () => {
+    let calls = 0;
+    const slow = () => { calls++; return Promise.reject(retryable(60_000)); };
+    await expect(retryCall(slow, { attempts: 5, baseMs: 1, maxMs: 1000 }, { toError })).rejects.toMatchObject({ retryAfterMs: 60_000 });
+    expect(calls).toBe(1);
+
+    calls = 0;
+    const controller = new AbortController();
+    const waiting = retryCall(() => { calls++; queueMicrotask(() => controller.abort('stop')); return Promise.reject(retryable()); },
+      { attempts: 5, baseMs: 3_600_000, maxMs: 3_600_000 }, { signal: controller.signal, toError, random: () => 0.999 });
+    await expect(waiting).rejects.toMatchObject({ code: 'RUN_ABORTED', message: 'stop' });
+    expect(calls).toBe(1);
   });
 });

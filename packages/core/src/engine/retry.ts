@@ -1,4 +1,4 @@
-import { isLoomError } from '../errors.js';
+import { isLoomError, type LoomError } from '../errors.js';
 import type { StepSpec } from '../spec/types.js';
 
 export interface RetryPolicy {
@@ -70,4 +70,31 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * Calls `fn` under a retry policy, for work outside a step (an embedder's batches): the same
+ * decision as the engine's (full jitter, capped, Retry-After, a Retry-After above the cap gives
+ * up) and the same abortable sleep. Failures are passed through `toError` first, so retryability
+ * and Retry-After come from the LoomError; an abort rejects at once with `toError(reason)`.
+ */
+export async function retryCall<T>(
+  fn: () => Promise<T>, policy: RetryPolicy,
+  options: { signal?: AbortSignal; toError: (error: unknown) => LoomError; random?: () => number },
+): Promise<T> {
+  const { signal, toError } = options;
+  for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw toError(signal.reason);
+    let error: LoomError;
+    try {
+      return await fn();
+    } catch (raw) {
+      error = toError(raw);
+    }
+    if (signal?.aborted) throw toError(signal.reason);
+    const decision = decideRetry(policy, attempt, error, options.random);
+    if (!decision.retry) throw error;
+    if (signal) await sleep(decision.delayMs, signal).catch((reason: unknown) => { throw toError(reason); });
+    else await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
+  }
 }
