@@ -15,8 +15,8 @@ export function registerHealth(app: FastifyInstance, service: Service): void {
 
   app.get('/readyz', async (_request, reply) => {
     const store = await service.store.get().then(
-      (s) => {
-        const info = s.info();
+      async (s) => {
+        const info = await s.info();
         return { ok: true, chunks: info.chunks, generation: info.hnsw.storeGeneration };
       },
       (error: Error) => ({ ok: false, error: error.message }),
