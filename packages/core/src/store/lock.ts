@@ -1,8 +1,20 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { LoomError } from '../errors.js';
 import { storeError } from './errors.js';
+
+/**
+ * One writer per store. The lock itself is a kernel lock: an exclusive SQLite transaction held
+ * open on `store.lock.db` (SQLite locks with fcntl, and the kernel drops the lock the moment its
+ * process exits, -9 included). Nothing has to guess whether a holder is dead, so there is no
+ * stale-lock takeover for two processes to race through. `store.lock` only says who holds it
+ * (pid, host, since, what), for the STORE_LOCKED message; it is written to a temp file and
+ * renamed into place, so a reader never sees it half-written.
+ */
+const KERNEL_LOCK = 'store.lock.db';
+const INFO = 'store.lock';
 
 interface LockInfo {
   pid: number;
@@ -32,40 +44,64 @@ function readLock(file: string): LockInfo | undefined {
   }
 }
 
-function tryCreate(file: string, what: string): boolean {
+/** The exclusive transaction on the lock database, or undefined when another connection holds it. */
+function holdKernelLock(dir: string): Database.Database | undefined {
+  let db: Database.Database | undefined;
   try {
-    const fd = openSync(file, 'wx');
-    writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), since: Date.now(), what } satisfies LockInfo));
-    closeSync(fd);
-    return true;
+    // timeout 0: a held lock answers SQLITE_BUSY at once; waiting is acquireLock's job
+    db = new Database(join(dir, KERNEL_LOCK), { timeout: 0 });
+    db.exec('BEGIN EXCLUSIVE');
+    return db;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    const mapped = storeError(error, dirname(file));
+    db?.close();
+    if (String((error as { code?: string }).code ?? '').startsWith('SQLITE_BUSY')) return undefined;
+    const mapped = storeError(error, dir);
     if (mapped !== error) throw mapped;
-    throw new LoomError('STORE_IO', `cannot create lock file ${file}: ${(error as Error).message}`, { file, cause: error });
+    throw new LoomError('STORE_IO', `cannot create the lock of store ${dir}: ${(error as Error).message}`, { file: join(dir, KERNEL_LOCK), cause: error });
   }
 }
 
-/** A lock left by a process on this host that no longer runs (e.g. killed with -9) is taken over. */
-function isStale(info: LockInfo | undefined): boolean {
-  if (!info) return true; // half-written by a process killed while creating it
-  return info.host === hostname() && info.pid !== process.pid && !alive(info.pid);
+/**
+ * A `store.lock` naming a live process on this host while nobody holds the kernel lock was
+ * written by a promptloom from before kernel locks (or by hand): it still counts as held.
+ */
+function heldByPidFile(info: LockInfo | undefined): boolean {
+  return !!info && info.host === hostname() && info.pid !== process.pid && alive(info.pid);
 }
 
+function writeInfo(file: string, what: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ pid: process.pid, host: hostname(), since: Date.now(), what } satisfies LockInfo));
+  renameSync(tmp, file);
+}
+
+/** The writer lock if it is free now, else undefined (never waits). */
 export function tryLock(dir: string, what: string): StoreLock | undefined {
-  const file = join(dir, 'store.lock');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (tryCreate(file, what)) return { release: () => releaseLock(file) };
-    const info = readLock(file);
-    if (!isStale(info)) return undefined;
-    try { unlinkSync(file); } catch { /* someone else took it over first */ }
+  const db = holdKernelLock(dir);
+  if (!db) return undefined;
+  const file = join(dir, INFO);
+  try {
+    if (heldByPidFile(readLock(file))) {
+      db.close();
+      return undefined;
+    }
+    writeInfo(file, what);
+  } catch (error) {
+    db.close();
+    throw storeError(error, dir);
   }
-  return undefined;
-}
-
-function releaseLock(file: string): void {
-  if (readLock(file)?.pid !== process.pid) return;
-  try { unlinkSync(file); } catch { /* already gone */ }
+  let released = false;
+  return {
+    release: () => {
+      if (released) return;
+      released = true;
+      // the info goes first: whoever takes the lock next writes its own
+      if (readLock(file)?.pid === process.pid) {
+        try { unlinkSync(file); } catch { /* already gone */ }
+      }
+      db.close(); // closing ends the transaction and drops the kernel lock
+    },
+  };
 }
 
 /**
@@ -78,10 +114,10 @@ export async function acquireLock(dir: string, what: string, waitMs = 3000): Pro
     const lock = tryLock(dir, what);
     if (lock) return lock;
     if (Date.now() >= deadline) {
-      const info = readLock(join(dir, 'store.lock'));
+      const info = readLock(join(dir, INFO));
       const age = info ? `${info.what}, started ${Math.round((Date.now() - info.since) / 1000)}s ago${info.host !== hostname() ? ` on ${info.host}` : ''}` : 'unknown';
       throw new LoomError('STORE_LOCKED', `store is locked by pid ${info?.pid ?? '?'} (${age})`, {
-        hint: `wait for it to finish; if no such process runs, delete ${join(dir, 'store.lock')}`,
+        hint: `wait for it to finish; if no such process runs, delete ${join(dir, INFO)}`,
       });
     }
     await new Promise((r) => setTimeout(r, 100));
