@@ -84,3 +84,12 @@ export function decodeBody(body: Buffer, contentType: string | null): { text: st
     return { text: new TextDecoder('windows-1252').decode(body), warning: `not valid UTF-8 and no charset declared; read as Windows-1252` };
   }
 }
+
+/**
+ * A fragment of HTML (a forum post's `cooked` body, a comment) as Markdown, its headings pushed
+ * below the `##` level the thread's own sections use, so a post cannot open a section of its own.
+ */
+export async function fragmentToMarkdown(html: string): Promise<string> {
+  const md = (await converter()).turndown(html).replace(/\n{3,}/g, '\n\n').trim();
+  return md.replace(/^#{1,6} /gm, '### ');
+}

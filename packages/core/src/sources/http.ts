@@ -145,8 +145,10 @@ export class HttpClient {
     }
     if (res.status >= 400) {
       await res.body?.cancel();
-      const retryable = res.status === 429 || res.status >= 500 || res.status === 408;
-      throw fetchError(url, `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, retryable, retryable ? retryAfterOf(res.headers) : undefined);
+      // GitHub signals an exhausted quota with 403 and x-ratelimit-remaining: 0 until x-ratelimit-reset
+      const quota = res.headers.get('x-ratelimit-remaining') === '0' ? Math.max(0, Number(res.headers.get('x-ratelimit-reset')) * 1000 - Date.now()) : undefined;
+      const retryable = res.status === 429 || res.status >= 500 || res.status === 408 || quota !== undefined;
+      throw fetchError(url, `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`, retryable, retryable ? retryAfterOf(res.headers) ?? quota : undefined);
     }
     const type = mediaType(res.headers.get('content-type'));
     if (options.accept && !options.accept.some((a) => type === a || (a.endsWith('/*') && type.startsWith(a.slice(0, -1))))) {

@@ -1,7 +1,8 @@
 import { chunkMarkdown, DEFAULT_MAX_CHARS, DEFAULT_OVERLAP_CHARS, type ChunkOptions } from '../text/chunk.js';
 import type { LoomStore } from '../store/store.js';
 import type { SourceRow } from '../store/backend.js';
-import { inputHash } from '../store/records.js';
+import { HEADING_SEPARATOR, inputHash } from '../store/records.js';
+import type { ChunkRecord } from '../store/backend.js';
 import { chunkRecords, writeDocuments, type PendingDocument } from '../ingest/documents.js';
 import type { SourceSpec } from './schema.js';
 
@@ -19,6 +20,8 @@ export interface SyncDocument {
   /** ISO 8601 */
   updatedAt?: string;
   kind: DocumentKind;
+  /** a section heading (as written after `## `) -> the URL of that part, e.g. a forum post's anchor */
+  anchors?: Record<string, string>;
 }
 
 export interface SourceCounts {
@@ -116,6 +119,7 @@ export class SourceSink {
     const parsed = chunkMarkdown(doc.markdown, this.chunker);
     const title = doc.title ?? parsed.title;
     const { chunks, inputs, lang } = await chunkRecords(parsed, key, title);
+    if (doc.anchors) linkSections(chunks, doc.anchors);
     if (chunks.length === 0) {
       this.counts.skipped++;
       if (old) this.remove([doc.id]);
@@ -157,5 +161,13 @@ export class SourceSink {
       this.stateDirty = false;
     }
     if (batch.length > 0) this.stored = undefined; // ids of new rows are known after the write
+  }
+}
+
+/** Each chunk under an anchored section carries that section's URL (a forum post, a comment). */
+function linkSections(chunks: ChunkRecord[], anchors: Record<string, string>): void {
+  for (const c of chunks) {
+    const section = c.heading.split(HEADING_SEPARATOR).find((h) => anchors[h] !== undefined);
+    if (section) c.meta = { ...c.meta, url: anchors[section] };
   }
 }

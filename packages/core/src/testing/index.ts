@@ -10,3 +10,7 @@ export { startServer, send, sendJson, queryOf } from './http-server.js';
 export type { FakeServer, LoggedRequest, Route } from './http-server.js';
 export { startFakeSite, docsPage } from './fake-site.js';
 export type { FakeSite, FakeSiteOptions, FakePage } from './fake-site.js';
+export { startFakeDiscourse } from './fake-discourse.js';
+export type { FakeDiscourse, FakeTopic, FakePost, FakeCategory } from './fake-discourse.js';
+export { startFakeGithub } from './fake-github.js';
+export type { FakeGithub, FakeIssue, FakeDiscussion } from './fake-github.js';
