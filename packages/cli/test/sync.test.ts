@@ -25,13 +25,13 @@ afterEach(async () => {
 /** The CLI in a child process, asynchronously: the fake site answers from this process. */
 function loom(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, CI: '1', LOOM_STORE: '' }, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, CI: '1', LOOM_STORE: '' }, timeout: 150_000 }, (error, stdout, stderr) => {
       done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
 }
 
-describe('loom sync', () => {
+describe('loom sync', { timeout: 180_000 }, () => {
   it('prints one summary line per source, and --json the same counts', async () => {
     writeFileSync(join(tmp, 'loom.sources.yaml'), `version: 1\nsources:\n  - name: docs\n    path: ./docs\n  - name: site\n    sitemap: ${site.sitemapUrl}\n    rate: 0\n`);
     const first = await loom(['sync']);

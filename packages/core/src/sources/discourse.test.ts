@@ -24,7 +24,7 @@ afterEach(async () => {
   fx.remove();
 });
 
-describe('discourse source', () => {
+describe('discourse source', { timeout: 120_000 }, () => {
   it('syncs threads, then re-syncs with one list request and no embedding, then fetches only bumped topics', async () => {
     seed(70);
     fx.writeSources(`  - name: forum\n    discourse: ${forum.url}\n    rate: 0\n    weight: 0.7\n`);

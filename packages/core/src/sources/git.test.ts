@@ -30,7 +30,7 @@ beforeEach(() => {
 });
 afterEach(() => fx.remove());
 
-describe('git source', () => {
+describe('git source', { timeout: 120_000 }, () => {
   it.each([
     ['a local path', () => './handbook'],
     ['a URL (cloned bare into the store)', () => pathToFileURL(repo).href],

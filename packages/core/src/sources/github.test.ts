@@ -17,7 +17,7 @@ afterEach(async () => {
   fx.remove();
 });
 
-describe('github source', () => {
+describe('github source', { timeout: 120_000 }, () => {
   it('syncs issues and discussions, then only what was updated since', async () => {
     for (let i = 0; i < 25; i++) gh.addIssue(`Feed ${i} stops refreshing`, `Feed ${i} stops after a 503 from the publisher.`, i % 5 === 0 ? [`Seen on feed ${i} too.`] : []);
     gh.addIssue('Bump dependencies', 'A pull request, not an issue.', [], true);

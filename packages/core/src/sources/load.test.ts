@@ -49,7 +49,7 @@ function failure(text: string): LoomError {
   throw new Error('expected the file to be refused');
 }
 
-describe('sources file', () => {
+describe('sources file', { timeout: 120_000 }, () => {
   it("reads the issue's example with each kind and the schema's defaults", () => {
     const file = load(EXAMPLE);
     expect(file.sources.map((s) => `${s.name}:${s.kind}`)).toEqual(['docs:path', 'site:sitemap', 'forum:discourse', 'discussions:github', 'handbook:git']);

@@ -43,7 +43,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('sitemap source', () => {
+describe('sitemap source', { timeout: 120_000 }, () => {
   it('syncs a site through its sitemap index, then costs one 304 and no embedding per unchanged page', async () => {
     site = await startFakeSite({ pages: pages(25), perSitemap: 10 });
     writeSources(`  - name: site\n    sitemap: ${site.sitemapUrl}\n    rate: 0\n`);
