@@ -61,6 +61,8 @@ export type { Hit, RetrieveOutput } from './store/types.js';
 export { openStore, defaultStoreDir, LoomStore } from './store/index.js';
 export type { SearchOptions, SearchMode, StoreInfo, CheckReport, OpenStoreOptions, DocumentStore, StoreEmbedder } from './store/index.js';
 export { parseFilterFlags } from './store/filter.js';
+export { listDocuments, readDocument } from './store/documents-view.js';
+export type { StoredDocument } from './store/documents-view.js';
 export { LoomVectorStore } from './store/langchain.js';
 export type { LoomFilter } from './store/langchain.js';
 export { ingest } from './ingest/index.js';

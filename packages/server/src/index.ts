@@ -1,5 +1,5 @@
 // @promptloom/server: `loom serve` and `loom mcp`. Named exports only.
-export { startServer } from './server.js';
+export { startServer, startMcpStdio } from './server.js';
 export type { RunningServer } from './server.js';
 export { DEFAULTS, MAX_BODY_LIMIT, isLoopback } from './options.js';
 export type { ServeOptions } from './options.js';

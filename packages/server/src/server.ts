@@ -3,6 +3,7 @@ import { buildApp } from './app.js';
 import { registerHealth } from './health-routes.js';
 import { loadTokenCounter, registerOpenAI } from './openai-routes.js';
 import { registerRest } from './rest-routes.js';
+import { registerMcp, serveMcpStdio } from './mcp-routes.js';
 import { withDefaults, type ServeOptions } from './options.js';
 import { createService, type Service } from './service.js';
 
@@ -27,6 +28,7 @@ export async function startServer(input: Partial<ServeOptions> & { store: string
   registerOpenAI(app, service);
   registerRest(app, service);
   registerHealth(app, service);
+  registerMcp(app, service);
   await loadTokenCounter();
   await app.listen({ host: options.host, port: options.port });
   void warmUp(service);
@@ -64,4 +66,18 @@ async function warmUp(service: Service): Promise<void> {
   } catch {
     // answered per request, with the store's own error
   }
+}
+
+/** `loom mcp`: tools and resources over stdio (stdout is the protocol; logs go to stderr). */
+export async function startMcpStdio(input: Partial<ServeOptions> & { store: string }): Promise<{ close: () => Promise<void> }> {
+  // stdio is this user's own process: no keys, no bind to check
+  const options = withDefaults({ ...input, host: '127.0.0.1', apiKeys: [] });
+  const service = await createService(options);
+  const mcp = await serveMcpStdio(service);
+  return {
+    close: async () => {
+      await mcp.close();
+      service.store.close();
+    },
+  };
 }

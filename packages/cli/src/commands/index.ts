@@ -15,7 +15,8 @@ import { register as batch } from './batch.js';
 import { register as worker } from './worker.js';
 import { register as sync } from './sync.js';
 import { register as serve } from './serve.js';
+import { register as mcp } from './mcp.js';
 
 // Commands import core lazily inside their actions where it is heavy (providers, store),
 // so `loom --help` and `loom validate` stay fast.
-export const COMMANDS: RegisterCommand[] = [ask, search, ingest, sync, run, batch, worker, validate, plan, test, recipes, store, runs, evalCmd, serve, init];
+export const COMMANDS: RegisterCommand[] = [ask, search, ingest, sync, run, batch, worker, validate, plan, test, recipes, store, runs, evalCmd, serve, mcp, init];
