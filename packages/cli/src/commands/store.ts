@@ -30,6 +30,7 @@ function printCheck(report: CheckReport, dir: string, io: Io): void {
   const s = report.sqlite;
   if (report.ok) {
     io.stdout.write(`ok: ${dir}: ${s.sources} sources, ${s.chunks} chunks; SQLite and the index agree (${report.hnsw.live} live, ${report.hnsw.deleted} deleted, index file generation ${report.hnsw.fileGeneration}/${report.hnsw.storeGeneration})\n`);
+    for (const note of report.notes) io.stdout.write(`note: ${note}\n`);
     return;
   }
   io.stderr.write(`store ${dir} has ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}:\n`);
@@ -74,9 +75,10 @@ export const register: RegisterCommand = (program, io, setExit) => {
     });
 
   common(store.command('check').description('verify that SQLite and the HNSW index agree (exit 2 when they do not)'))
-    .action(async (flags: StoreFlags) => {
+    .option('--repair', 'first catch up an index file that is behind (takes the writer lock)')
+    .action(async (flags: StoreFlags & { repair?: boolean }) => {
       await withStore(io, flags, async (s) => {
-        const report = (await s.check());
+        const report = await s.check({ repair: flags.repair });
         if (flags.json) writeJson(io, report);
         else printCheck(report, s.dir, io);
         if (!report.ok) setExit(2);

@@ -177,7 +177,10 @@ export interface StoreBackend extends SearchBackend {
   // --- maintenance
   /** counts, languages, index parameters, bytes (`dir` is the location; `embedder` from settings) */
   info(): MaybePromise<StoreInfo>;
-  /** whether rows and derived state agree; `repair` catches derived state up first (needs the lock) */
+  /**
+   * whether rows and derived state agree: real damage in `problems`, derived state that is only
+   * behind (and will catch up) in `notes`. A repair is an empty write session run before it.
+   */
   check(options?: { repair?: boolean }): MaybePromise<CheckReport>;
   /** rebuilds derived search state (the vector index) from the rows */
   rebuildIndex(onProgress?: Progress): MaybePromise<void>;

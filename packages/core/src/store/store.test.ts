@@ -7,6 +7,7 @@ import { chunkUid, embeddingInput, ftsFields, inputHash } from './records.js';
 import type { ChunkRecord, SourceRecord } from './backend.js';
 import { localEmbedder } from '../embeddings/index.js';
 import { isLoomError } from '../errors.js';
+import { tryLock } from './lock.js';
 
 let dir: string;
 beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'loom-store-')); });
@@ -101,6 +102,35 @@ describe('store layer', () => {
       lock.release();
       store.close();
     }
+  });
+
+  it('check after a crash before the first index write: the index is behind (ok, with a note), and --repair catches it up', async () => {
+    // vectors committed, no index file yet: what a writer killed before its first save leaves
+    const writer = await openStore(dir, { create: true, embeddings: emb });
+    await writer.write('test', async () => {
+      await doc(writer, 'a.md', 'A', [['Intro', 'alpha beta gamma'], ['More', 'delta epsilon']]);
+    }, { save: false });
+    // the empty store's first open wrote an empty index file; a crashed first ingest has none
+    writer.db.db.prepare("DELETE FROM settings WHERE key = 'hnsw_file'").run();
+    writer.close();
+    for (const f of readdirSync(dir).filter((name) => name.endsWith('.hnsw'))) rmSync(join(dir, f));
+
+    // another writer holds the lock, so opening cannot write the repaired index either
+    const held = tryLock(dir, 'another writer');
+    expect(held).toBeDefined();
+    const store = await openStore(dir, { embeddings: emb });
+    const behind = await store.check();
+    expect(behind.problems).toEqual([]);
+    expect(behind.ok).toBe(true);
+    expect(behind.notes).toEqual([expect.stringMatching(/^the index file is behind the store: 2 vectors are not in it yet; the next writer catches it up/)]);
+    await expect(store.check({ repair: true })).rejects.toMatchObject({ code: 'STORE_LOCKED' });
+    held!.release();
+
+    const repaired = await store.check({ repair: true });
+    expect(repaired).toMatchObject({ ok: true, problems: [], notes: [] });
+    expect(repaired.hnsw.fileGeneration).toBe(repaired.hnsw.storeGeneration);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.hnsw'))).toHaveLength(1);
+    store.close();
   });
 
   it('rebuilds when the index file is corrupt', async () => {

@@ -162,8 +162,13 @@ export class LoomStore implements DocumentStore {
     return info;
   }
 
+  /**
+   * Whether rows and derived state agree. `repair` first runs an empty write session, which
+   * catches derived state up and writes it (the index file of a store whose writer was killed).
+   */
   async check(options: { repair?: boolean } = {}): Promise<CheckReport> {
     this.assertOpen();
+    if (options.repair && !this.readonly) await this.write('loom store check --repair', async () => {});
     return this.backend.check(options);
   }
 
