@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import { LoomError, isLoomError } from '../errors.js';
-import { decideRetry, sleep, type RetryPolicy } from '../engine/retry.js';
+import { retryCall, type RetryPolicy } from '../engine/retry.js';
 import { retryAfterOf } from '../providers/errors.js';
 import { HostGate } from './politeness.js';
 
@@ -78,22 +78,15 @@ export class HttpClient {
     }
   }
 
-  private async withRetries(url: string, options: GetOptions): Promise<HttpResponse> {
-    const policy = this.options.retry ?? DEFAULT_RETRY;
-    const signal = this.options.signal ?? new AbortController().signal;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.follow(url, options);
-      } catch (error) {
-        if (signal.aborted) throw signal.reason;
-        const decision = decideRetry(policy, attempt, error);
-        if (!decision.retry) {
-          if (isLoomError(error) && decision.reason) throw fetchError(url, `${error.message}; ${decision.reason}`, false);
-          throw error;
-        }
-        await sleep(decision.delayMs, signal);
-      }
-    }
+  /** The engine's one retry rule: full jitter, capped waits, Retry-After waited out, abort at once. */
+  private withRetries(url: string, options: GetOptions): Promise<HttpResponse> {
+    const signal = this.options.signal;
+    const toError = (error: unknown): LoomError => {
+      if (isLoomError(error)) return error;
+      if (signal?.aborted) return new LoomError('RUN_ABORTED', 'the sync was cancelled', { cause: error });
+      return fetchError(url, (error as Error)?.message ?? String(error), false);
+    };
+    return retryCall(() => this.follow(url, options), this.options.retry ?? DEFAULT_RETRY, { signal, toError });
   }
 
   /** One attempt: the request and its redirects. */

@@ -28,6 +28,7 @@ export const pathSourceSchema = z.strictObject({
 export const sitemapSourceSchema = z.strictObject({
   ...common,
   sitemap: url.describe('URL of sitemap.xml or of a sitemap index'),
+  max_pages: z.number().int().min(1).max(1_000_000).default(50_000).describe('read at most this many page URLs from the sitemaps (then stop, and remove nothing this time)'),
 });
 
 export const discourseSourceSchema = z.strictObject({

@@ -6,8 +6,7 @@ import { fetchError } from '../http.js';
 import type { SitemapSource } from '../schema.js';
 
 const SITEMAP_TYPES = ['application/xml', 'text/xml', 'text/plain', 'application/rss+xml'];
-/** sitemaps.org allows 50,000 URLs per file; an index can name 50,000 files. Past this, stop. */
-export const MAX_PAGES = 50_000;
+/** An index may name 50,000 sitemaps (sitemaps.org); reading more than this many is refused. */
 const MAX_SITEMAPS = 1000;
 
 interface PageState { lastmod?: string; etag?: string; lastModified?: string }
@@ -71,8 +70,10 @@ async function readSitemaps(run: SourceRun<SitemapSource>): Promise<{ entries: E
     const url = queue[i];
     if (seen.has(url)) continue;
     seen.add(url);
-    if (seen.size > MAX_SITEMAPS || pages.size >= MAX_PAGES) {
-      run.warn(url, `${run.source.sitemap}: more than ${pages.size >= MAX_PAGES ? `${MAX_PAGES} pages` : `${MAX_SITEMAPS} sitemaps`}; the rest is not read and nothing is removed this time`);
+    const max = run.source.max_pages;
+    if (seen.size > MAX_SITEMAPS || pages.size >= max) {
+      const what = pages.size >= max ? `${max} pages (max_pages)` : `${MAX_SITEMAPS} sitemaps`;
+      run.warn(url, `${run.source.sitemap}: names more than ${what}; the rest (${queue.length - i} sitemaps) is not read and nothing is removed this time`);
       complete = false;
       break;
     }
@@ -90,7 +91,12 @@ async function readSitemaps(run: SourceRun<SitemapSource>): Promise<{ entries: E
       continue;
     }
     queue.push(...parsed.sitemaps.map((s) => s.loc));
-    for (const u of parsed.urls) if (pages.size < MAX_PAGES) pages.set(u.loc, u);
+    for (const u of parsed.urls) if (pages.size < run.source.max_pages) pages.set(u.loc, u);
+    if (parsed.urls.length > 0 && pages.size >= run.source.max_pages && parsed.urls.some((u) => !pages.has(u.loc))) {
+      run.warn(url, `${url}: names more than ${run.source.max_pages} pages (max_pages); the rest is not read and nothing is removed this time`);
+      complete = false;
+      break;
+    }
   }
   return { entries: [...pages.values()], complete };
 }
