@@ -4,6 +4,8 @@ import { startServer, type RunningServer } from './server.js';
 
 export interface ServeHandle {
   url: string;
+  /** false in a cluster worker: the primary announces the one URL */
+  announce: boolean;
   /** graceful stop: stop accepting, finish in-flight requests, then exit */
   stop(): Promise<void>;
 }
@@ -22,7 +24,7 @@ export async function serve(input: Partial<ServeOptions> & { store: string }, wo
 }
 
 function handleOf(server: RunningServer): ServeHandle {
-  return { url: server.url, stop: () => server.close() };
+  return { url: server.url, announce: true, stop: () => server.close() };
 }
 
 async function serveAsWorker(input: Partial<ServeOptions> & { store: string }): Promise<ServeHandle> {
@@ -35,7 +37,15 @@ async function serveAsWorker(input: Partial<ServeOptions> & { store: string }): 
     throw error;
   }
   process.send?.({ loomServe: 'ready', url: server.url } satisfies ReadyMessage);
-  return handleOf(server);
+  return {
+    url: server.url,
+    announce: false,
+    stop: async () => {
+      await server.close();
+      // the channel to the primary would keep this process alive
+      cluster.worker?.disconnect();
+    },
+  };
 }
 
 async function servePrimary(workers: number): Promise<ServeHandle> {
@@ -58,6 +68,7 @@ async function servePrimary(workers: number): Promise<ServeHandle> {
   });
   return {
     url: urls[0],
+    announce: true,
     stop: async () => {
       stopping = true;
       await Promise.all(children.map((c) => new Promise<void>((resolve) => {

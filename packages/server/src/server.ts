@@ -4,6 +4,7 @@ import { registerHealth } from './health-routes.js';
 import { loadTokenCounter, registerOpenAI } from './openai-routes.js';
 import { registerRest } from './rest-routes.js';
 import { registerMcp, serveMcpStdio } from './mcp-routes.js';
+import { registerPage } from './page-routes.js';
 import { withDefaults, type ServeOptions } from './options.js';
 import { createService, type Service } from './service.js';
 
@@ -29,6 +30,7 @@ export async function startServer(input: Partial<ServeOptions> & { store: string
   registerRest(app, service);
   registerHealth(app, service);
   registerMcp(app, service);
+  registerPage(app);
   await loadTokenCounter();
   await app.listen({ host: options.host, port: options.port });
   void warmUp(service);

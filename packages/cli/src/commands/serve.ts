@@ -48,7 +48,7 @@ async function serveCommand(flags: ServeFlags, io: Io): Promise<void> {
     log: (line) => io.stderr.write(`${line}\n`),
   }, flags.workers);
   // a cluster worker reports to the primary, which prints the one line
-  if (!process.env.NODE_UNIQUE_ID) io.stdout.write(`listening ${handle.url}\n`);
+  if (handle.announce) io.stdout.write(`listening ${handle.url}\n`);
   await stopSignal();
   await handle.stop();
 }
