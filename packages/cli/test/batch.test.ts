@@ -78,6 +78,26 @@ describe('loom batch (in process)', () => {
     expect(run.steps).toEqual([expect.objectContaining({ step: 'ask', items: 5, status: 'ok', calls: 5 })]);
   });
 
+  it.each([
+    [['--queue', 'redis://127.0.0.1:1'], 2, 'cannot reach Redis at redis://127.0.0.1:1'],
+    [['--queue', 'http://127.0.0.1:6379'], 1, 'is not a redis:// URL'],
+    [['--queue', 'redis://user:hunter2@127.0.0.1:1'], 2, 'redis://user:***@127.0.0.1:1'],
+  ])('--queue %j: a clear error, no stack, no password, nothing run', async (flags, code, message) => {
+    writeFileSync(join(work, 'items.jsonl'), jsonl(1));
+    const r = await loom(['batch', 'items.yaml', '--inputs', 'items.jsonl', '--model', 'openai:m', ...flags]);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toContain('hunter2');
+    expect(r.stderr).not.toContain('    at ');
+    expect(fake.requestsTo('chat')).toHaveLength(0);
+  });
+
+  it('loom worker without --queue says what to pass (exit 1)', async () => {
+    const r = await loom(['worker']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('loom worker needs --queue');
+  });
+
   it('--rate without --queue is a usage error', async () => {
     writeFileSync(join(work, 'items.jsonl'), jsonl(1));
     const r = await loom(['batch', 'items.yaml', '--inputs', 'items.jsonl', '--rate', '5/s']);

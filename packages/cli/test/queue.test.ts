@@ -96,6 +96,11 @@ describe.skipIf(!redis.ok)('distributed batches: loom worker processes on Redis'
     const show = JSON.parse((await loom(['runs', 'show', id, '--store', 'store', '--json'])).stdout);
     expect(show).toMatchObject({ status: 'ok', usage: { calls: 20 } });
     expect(show.steps).toEqual([expect.objectContaining({ step: 'ask', items: 20, calls: 20 })]);
+    // which worker made each call: both took part (20 jobs, 8 slots each), and the counts add up
+    expect(show.workers.map((w: { calls: number }) => w.calls).reduce((a: number, b: number) => a + b, 0)).toBe(20);
+    expect(show.workers.every((w: { worker: string }) => /^.+:\d+$/.test(w.worker))).toBe(true);
+    const text = (await loom(['runs', 'show', id, '--store', 'store'])).stdout;
+    expect(text).toMatch(/^workers: .+:\d+ \(\d+ calls\)/m);
   });
 
   it('kill -9 of a worker mid-batch: its jobs go to the others once their locks expire; every item once in the results', async () => {
@@ -122,12 +127,15 @@ describe.skipIf(!redis.ok)('distributed batches: loom worker processes on Redis'
     expect([...calls.values()].every((n) => n <= 2)).toBe(true);
   });
 
-  it('Redis restarting mid-batch: workers and the client reconnect, and the batch completes with every item once', async () => {
+  it.each([
+    ['with its data kept (appendonly)', 'yes'],
+    ['losing its data (no persistence: the client enqueues its jobs again)', 'no'],
+  ])('Redis restarting mid-batch %s: workers and the client reconnect, and the batch completes with every item once', async (_label, appendonly) => {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'loom-redis-'));
     const startRedis = () => {
       const r = spawnSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', port, '--dir', dir,
-        '--appendonly', 'yes', '--save', '', '--logfile', join(dir, 'redis.log')]);
+        '--appendonly', appendonly, '--save', '', '--logfile', join(dir, 'redis.log')]);
       expect(r.status).toBe(0);
     };
     startRedis();

@@ -79,6 +79,7 @@ function showText(run: RunDetail): string {
     `model calls: ${run.usage.calls} (${run.usage.cachedCalls} from the cache${run.usage.failedCalls ? `, ${run.usage.failedCalls} failed` : ''})  tokens: ${tokens(run.usage)}  cost: ${cost(run.usage)}`,
   ];
   for (const c of run.calls.filter((c) => c.errorCode).slice(0, 5)) lines.push(`failed call in ${c.step}: [${c.errorCode}] ${c.error ?? ''}`);
+  if (run.workers.length) lines.push(`workers: ${run.workers.map((w) => `${w.worker} (${w.calls} calls)`).join(', ')}`);
   if (run.usage.estimated) lines.push('~ marks token counts estimated with a tokenizer because the server sent no usage');
   if (run.error) lines.push(`error: ${run.error}`);
   if (run.notRun.length) lines.push(`not run: ${run.notRun.join(', ')}`);

@@ -64,6 +64,8 @@ export interface LedgerStep extends LedgerUsage {
 export interface RunDetail extends RunSummary {
   steps: LedgerStep[];
   calls: LedgerCall[];
+  /** queue workers that made the run's calls, busiest first (empty for a run in process) */
+  workers: { worker: string; calls: number }[];
 }
 
 export interface Ledger {
@@ -97,8 +99,8 @@ export function createLedger(storeDir: string, options: { env?: Record<string, s
 function writers(db: BetterSqlite3.Database) {
   return {
     start: db.prepare("INSERT OR REPLACE INTO runs (id, pipeline, status, started_at) VALUES (?, ?, 'running', ?)"),
-    call: db.prepare(`INSERT INTO model_calls (run_id, step, model, prompt_tokens, completion_tokens, estimated, latency_ms, cost_usd, cached, at, error_code, error)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    call: db.prepare(`INSERT INTO model_calls (run_id, step, model, prompt_tokens, completion_tokens, estimated, latency_ms, cost_usd, cached, at, error_code, error, worker)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     step: db.prepare(`INSERT INTO run_steps (run_id, step, kind, status, duration_ms) VALUES (@run, @step, @kind, @status, @duration)
       ON CONFLICT(run_id, step) DO UPDATE SET kind = coalesce(@kind, kind), status = @status, duration_ms = coalesce(@duration, duration_ms)`),
     item: db.prepare(`INSERT INTO run_steps (run_id, step, kind, status, items) VALUES (?, ?, ?, 'running', 1)
@@ -131,7 +133,7 @@ function apply(w: ReturnType<typeof writers>, e: RunEvent, clean: (s: string) =>
       const failed = e.error !== undefined || e.code !== undefined;
       w.call.run(e.runId, e.step, clean(e.model), e.promptTokens, e.completionTokens, e.estimated && !failed ? 1 : 0,
         Math.round(e.latencyMs), failed ? 0 : (e.costUsd ?? null), e.cached ? 1 : 0, e.at,
-        failed ? (e.code ?? 'INTERNAL') : null, e.error === undefined ? null : clean(e.error));
+        failed ? (e.code ?? 'INTERNAL') : null, e.error === undefined ? null : clean(e.error), e.worker ?? null);
       break;
     }
     case 'step-end':
@@ -177,7 +179,9 @@ export function getRun(storeDir: string, id: string): RunDetail | undefined {
   if (!row) return undefined;
   const calls = (db.prepare('SELECT * FROM model_calls WHERE run_id = ? ORDER BY id').all(row.id) as CallRow[]).map(callOf);
   const stepRows = db.prepare('SELECT * FROM run_steps WHERE run_id = ? ORDER BY rowid').all(row.id) as StepRow[];
-  return { ...summaryOf(row), steps: stepsOf(stepRows, calls), calls };
+  const workers = db.prepare(`SELECT worker, count(*) AS calls FROM model_calls WHERE run_id = ? AND worker IS NOT NULL
+    GROUP BY worker ORDER BY calls DESC, worker`).all(row.id) as { worker: string; calls: number }[];
+  return { ...summaryOf(row), steps: stepsOf(stepRows, calls), calls, workers };
 }
 
 interface RunRow {

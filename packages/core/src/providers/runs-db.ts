@@ -53,6 +53,7 @@ export function openRunsDb(storeDir: string, options: { create?: boolean } = {})
     db.pragma('busy_timeout = 5000');
     db.pragma('synchronous = NORMAL');
     db.exec(SCHEMA);
+    migrate(db);
     open.set(file, db);
     return db;
   } catch (error) {
@@ -63,6 +64,13 @@ export function openRunsDb(storeDir: string, options: { create?: boolean } = {})
     }
     throw new LoomError('STORE_IO', `cannot open ${file}: ${(error as Error).message}`, { file, cause: error });
   }
+}
+
+/** Columns added after the first release, added in place to older ledgers. */
+function migrate(db: BetterSqlite3.Database): void {
+  const columns = (db.prepare('PRAGMA table_info(model_calls)').all() as { name: string }[]).map((c) => c.name);
+  // the queue worker (host:pid) that made the call; null in process
+  if (!columns.includes('worker')) db.exec('ALTER TABLE model_calls ADD COLUMN worker TEXT');
 }
 
 /** Closes the connections (tests; a process exiting closes them anyway). */

@@ -122,6 +122,26 @@ describe.skipIf(!redis.ok)('queue executor and workers on Redis', () => {
     expect(stepJobId('r', 'each', 0, 2)).toBe('r.each.0.2');
   });
 
+  it('a 429 with Retry-After on one worker pauses the whole queue for that long', async () => {
+    prefix = testQueuePrefix();
+    await worker();
+    fake.enqueue({ status: 429, retryAfter: 3 });
+    const exec = await executor();
+    const run = runPipeline(await loadPipeline(file), { items: ['only'] }, { models: models(), env: env(), executor: exec });
+    await until(() => fake.requestsTo('chat').length >= 1);
+    const { Queue } = await import('bullmq');
+    const q = new Queue('steps', { connection: { url: redis.url }, prefix });
+    let ttl = 0;
+    await until(() => ttl > 0, 10_000, async () => {
+      ttl = await q.getRateLimitTtl();
+    });
+    await q.close();
+    expect(ttl).toBeLessThanOrEqual(3000);
+    const result = await run;
+    expect(result.status).toBe('ok');
+    expect(result.steps.each.attempts).toBe(2);
+  });
+
   it('one rate limit for all workers: at 2 per 5 s, two calls go through and the rest wait in Redis while workers sit idle', async () => {
     prefix = testQueuePrefix();
     await worker();
@@ -143,9 +163,11 @@ describe.skipIf(!redis.ok)('queue executor and workers on Redis', () => {
   });
 });
 
-async function until(check: () => boolean, ms = 20_000): Promise<void> {
+async function until(check: () => boolean, ms = 20_000, poll?: () => Promise<void>): Promise<void> {
   const end = Date.now() + ms;
-  while (!check()) {
+  for (;;) {
+    await poll?.();
+    if (check()) return;
     if (Date.now() > end) throw new Error('condition not reached');
     await new Promise((r) => setTimeout(r, 20));
   }
