@@ -28,7 +28,7 @@ beforeEach(() => {
   fake.setHandler(undefined);
 });
 
-describe('loom batch (in process)', () => {
+describe('loom batch (in process)', { timeout: 180_000 }, () => {
   it('runs once per line and writes results in input order, even when later lines finish first', async () => {
     writeFileSync(join(work, 'items.jsonl'), jsonl(8));
     // the first lines answer slowest, so completion order is the reverse of input order

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
-  dropQueuePrefix, lastUserMessage, queueWorkerCount, redisForTests, stalledJobs, startFakeOpenAI, testQueuePrefix, type FakeOpenAI,
+  dropQueuePrefix, lastUserMessage, queueJobs, queueWorkerCount, redisForTests, startFakeOpenAI, testQueuePrefix, type FakeOpenAI,
 } from '@promptloom/core/testing';
 import { baseEnv, loom as spawnLoom, requireBuiltCli } from '../../../test/helpers/loom-cli.js';
 import { ITEM_PIPELINE, itemLines } from './fixtures/items-pipeline.js';
@@ -117,14 +117,19 @@ describe.skipIf(!redis.ok)('distributed batches: loom worker processes on Redis'
     expectEveryItemOnceInOrder('killed.jsonl', 60);
     const calls = callsPerItem();
     expect(calls.size).toBe(60);
-    // the killed worker's jobs were taken over; only taken-over jobs can have reached the model twice
-    // (on a loaded machine a live worker's late lock renewal can count as a stall too: still one result)
-    const stalled = await stalledJobs(redis.url, prefix);
-    expect(stalled.length).toBeGreaterThanOrEqual(1);
-    const stalledItems = new Set(stalled.map((j) => String(j.params.template).replace(/^Item /, '')));
-    const twice = [...calls].filter(([, n]) => n > 1).map(([item]) => item);
-    for (const item of twice) expect(stalledItems.has(item)).toBe(true);
-    expect([...calls.values()].every((n) => n <= 2)).toBe(true);
+    // The killed worker's jobs were taken over (BullMQ's stalled counter). A model call is repeated only
+    // by a job run again after a crash, or by the engine's own retry (a new job, attempt 2): per item,
+    // calls ≤ Σ over its jobs of (1 + times stalled). (On a loaded machine a live worker's late lock
+    // renewal can count as a stall too: still one result.)
+    const jobs = await queueJobs(redis.url, prefix);
+    expect(jobs.some((j) => j.stalled > 0)).toBe(true);
+    const allowed = new Map<string, number>();
+    for (const j of jobs) {
+      const item = String(j.params.template).replace(/^Item /, '');
+      allowed.set(item, (allowed.get(item) ?? 0) + 1 + j.stalled);
+    }
+    const beyond = [...calls].filter(([item, n]) => n > (allowed.get(item) ?? 0));
+    expect(beyond).toEqual([]);
   });
 
   it.each([

@@ -4,7 +4,7 @@ export type { FakeOpenAI, FakeScript, FakeHandler } from './fake-openai.js';
 export { lastUserMessage, allMessagesText, fakeEmbedding, defaultChatContent, roughTokens } from './replies.js';
 export type { FakeReply, Fault, RecordedRequest, Endpoint } from './replies.js';
 export { pipelineWithModels } from './pipelines.js';
-export { redisForTests, testQueuePrefix, dropQueuePrefix, queueWorkerCount, stalledJobs } from './redis.js';
+export { redisForTests, testQueuePrefix, dropQueuePrefix, queueWorkerCount, queueJobs } from './redis.js';
 export type { TestRedis } from './redis.js';
 export { startServer, send, sendJson, queryOf } from './http-server.js';
 export type { FakeServer, LoggedRequest, Route } from './http-server.js';

@@ -68,13 +68,13 @@ export async function queueWorkerCount(url: string, prefix: string): Promise<num
   }
 }
 
-/** Finished jobs that a worker's crash sent back to the queue (BullMQ's stalled counter), with their data. */
-export async function stalledJobs(url: string, prefix: string): Promise<{ id: string; params: Record<string, unknown> }[]> {
+/** The step queue's jobs with their parameters and how often a worker's crash sent each back (BullMQ's stalled counter). */
+export async function queueJobs(url: string, prefix: string): Promise<{ id: string; params: Record<string, unknown>; stalled: number }[]> {
   const { Queue } = await import('bullmq');
   const queue = new Queue(STEP_QUEUE, { connection: { url }, prefix });
   try {
     const jobs = await queue.getJobs(['completed', 'failed', 'waiting', 'active'], 0, -1);
-    return jobs.filter((j) => j.stalledCounter > 0).map((j) => ({ id: j.id!, params: (j.data as { params: Record<string, unknown> }).params }));
+    return jobs.map((j) => ({ id: j.id!, params: (j.data as { params: Record<string, unknown> }).params, stalled: j.stalledCounter }));
   } finally {
     await queue.close();
   }
