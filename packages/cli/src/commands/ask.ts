@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { LoomError } from '@promptloom/core/spec';
-import type { RunResult } from '@promptloom/core';
+import type { RunEventListener, RunResult } from '@promptloom/core';
 import { type Io, isInteractive, writeJson } from '../io.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
 
@@ -46,16 +46,25 @@ function storeDirOf(flags: AskFlags, io: Io): string {
   return dir;
 }
 
-/** Prints streamed tokens on a terminal and remembers them, to avoid printing the answer twice. */
-function tokenPrinter(io: Io, enabled: boolean): { onToken?: (delta: string) => void; printed: () => string } {
+/**
+ * Prints streamed tokens on a terminal and remembers them, to avoid printing the answer twice.
+ * A failed attempt's partial text is marked as discarded before the retry streams, never glued to it.
+ */
+function tokenPrinter(io: Io, enabled: boolean): { onToken?: (delta: string) => void; printed: () => string; listener: RunEventListener } {
   let text = '';
-  if (!enabled) return { printed: () => text };
+  const listener: RunEventListener = (e) => {
+    if (e.type !== 'step-retry' || !text) return;
+    io.stdout.write(`\n[retrying: ${e.error}]\n`);
+    text = '';
+  };
+  if (!enabled) return { printed: () => text, listener };
   return {
     onToken: (delta) => {
       text += delta;
       io.stdout.write(delta);
     },
     printed: () => text,
+    listener,
   };
 }
 
@@ -93,7 +102,7 @@ async function ask(words: string[], flags: AskFlags, io: Io): Promise<void> {
   // the run and its model calls go into the store's ledger, as for `loom run` (see `loom runs`)
   const ledger = core.createLedger(store, { env: io.env });
   const result = await core.runPipeline(pipeline, { question, k: flags.k, ...(flags.lang ? { lang: flags.lang } : {}) }, {
-    store, models, cache: flags.cache, onToken: printer.onToken, signal: interruptSignal(), env: io.env, listeners: [ledger.listener],
+    store, models, cache: flags.cache, onToken: printer.onToken, signal: interruptSignal(), env: io.env, listeners: [ledger.listener, printer.listener],
   });
   // end the streamed line before any warning goes to the terminal
   if (printer.printed()) io.stdout.write('\n');

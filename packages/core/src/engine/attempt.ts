@@ -62,7 +62,7 @@ export async function runUnit(unit: Unit, scope: Scope, item?: number): Promise<
     }
     if (isCancel(failure, state)) throw CANCELLED;
     const decision = decideRetry(policy, attempt, failure);
-    if (!decision.retry) throw decision.reason ? stepError(failure, node.id, decision.reason) : failure;
+    if (!decision.retry) throw finalError(failure, node.id, attempt, decision.reason);
     if (state.emit.enabled) {
       const message = failure instanceof Error ? failure.message : String(failure);
       state.emit.emit({ type: 'step-retry', step: node.id, attempt: attempt + 1, delayMs: decision.delayMs, error: message });
@@ -73,8 +73,20 @@ export async function runUnit(unit: Unit, scope: Scope, item?: number): Promise<
   }
 }
 
+/** The error a unit gives up with: says how many attempts were made when there was more than one. */
+function finalError(failure: unknown, stepId: string, attempts: number, reason?: string): unknown {
+  if (attempts === 1 && !reason) return failure;
+  const e = stepError(failure, stepId, reason);
+  if (attempts === 1) return e;
+  return new LoomError(e.code, `${e.message} (gave up after ${attempts} attempts)`, {
+    cause: e.cause ?? failure, hint: e.hint, file: e.file, stepId, model: e.model,
+    diagnostics: e.diagnostics, retryable: e.retryable, retryAfterMs: e.retryAfterMs,
+  });
+}
+
 function timeoutError(stepId: string, ms: number, item?: number): LoomError {
-  const what = item === undefined ? `step "${stepId}"` : `step "${stepId}" (item ${item})`;
+  // the step id is on the error (stepId) and printed before the message: not repeated in it
+  const what = item === undefined ? 'the attempt' : `item ${item}`;
   return new LoomError('RUN_TIMEOUT', `${what} timed out after ${ms} ms`, {
     stepId,
     retryable: true,

@@ -192,7 +192,8 @@ describe('retry and timeout', () => {
     const elapsed = performance.now() - t0;
     expect(r.status).toBe('failed');
     expect(r.error).toMatchObject({ code: 'RUN_TIMEOUT', stepId: 'slow', retryable: true });
-    expect(r.error?.message).toContain('"slow"');
+    // the step is named once (stepId, printed before the message), not again inside it
+    expect(r.error?.message).toBe('the attempt timed out after 100 ms (gave up after 2 attempts)');
     expect(r.steps.slow.attempts).toBe(2);
     expect(elapsed).toBeGreaterThanOrEqual(195); // two attempts of at least 100 ms each
     expect(tracker.inFlight).toBe(0); // the step saw its signal abort

@@ -10,6 +10,8 @@ export interface CacheIdentity {
   temperature?: number;
   maxTokens?: number;
   json?: boolean;
+  /** the JSON Schema of a structured-outputs request */
+  schema?: Record<string, unknown>;
   messages: ChatMessage[];
   /** other sampling settings (top_p, seed, stop, …) */
   extra?: Record<string, unknown>;

@@ -37,6 +37,10 @@ export function mapProviderError(error: unknown, target: CallTarget, signal?: Ab
   if (error instanceof SyntaxError) {
     return say('PROVIDER_BAD_RESPONSE', `the server sent a response that is not valid JSON (${e.message})`, { retryable: true });
   }
+  if (responseCut(error)) {
+    // undici's "terminated": the server answered and the body broke off mid-way. It was running.
+    return say('PROVIDER_BAD_RESPONSE', `the response was cut off mid-way (${causeCode(error) ?? 'terminated'})`, { retryable: true });
+  }
   const code = causeCode(error);
   if (name === 'APIConnectionError' || code) {
     const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ECONNRESET' ? 'connection reset' : code === 'ENOTFOUND' ? 'host not found' : `connection failed${code ? ` (${code})` : ''}`;
@@ -104,6 +108,16 @@ function causeCode(error: unknown): string | undefined {
     cur = cur.cause;
   }
   return undefined;
+}
+
+/** undici ends a body whose socket died after the response started with TypeError('terminated'). */
+function responseCut(error: unknown): boolean {
+  let cur: any = error;
+  for (let depth = 0; cur && depth < 5; depth++) {
+    if (cur.message === 'terminated') return true;
+    cur = cur.cause;
+  }
+  return false;
 }
 
 function firstLine(text: unknown): string | undefined {

@@ -61,12 +61,14 @@ export function createModelHandle(spec: HandleSpec): ModelHandle {
       const key = useCache
         ? cacheKey({
             provider: spec.provider, model: spec.model, baseUrl: spec.baseUrl, temperature,
-            maxTokens: request.maxTokens ?? spec.config.max_tokens, json: request.json, messages: request.messages, extra: spec.extra,
+            maxTokens: request.maxTokens ?? spec.config.max_tokens, json: request.json || request.schema !== undefined,
+            schema: request.schema, messages: request.messages, extra: spec.extra,
           })
         : '';
       const store = useCache ? getCache() : undefined;
       const hit = store ? safe(() => store.get(key)) : undefined;
-      if (hit) {
+      // a reply the step would reject is never replayed, even if an older version stored it
+      if (hit && (!request.accept || request.accept(hit.text))) {
         request.onToken?.(hit.text);
         // nothing reached a server: no tokens used, nothing paid
         const usage = { promptTokens: 0, completionTokens: 0, estimated: false };
@@ -76,7 +78,8 @@ export function createModelHandle(spec: HandleSpec): ModelHandle {
       const usage: TokenUsage = raw.usage
         ? { ...raw.usage, estimated: false }
         : { promptTokens: countMessageTokens(request.messages, spec.model), completionTokens: countTokens(raw.text, spec.model), estimated: true };
-      if (store) safe(() => store.set(key, label, { text: raw.text, usage }));
+      // only replies that pass the step's checks are cached: a bad one must not be replayed by every retry
+      if (store && (!request.accept || request.accept(raw.text))) safe(() => store.set(key, label, { text: raw.text, usage }));
       const costUsd = costOf(spec.model, spec.baseUrl, usage.promptTokens, usage.completionTokens, ownPrice);
       return { text: raw.text, usage, cached: false, latencyMs: performance.now() - t0, model: label, costUsd };
     },

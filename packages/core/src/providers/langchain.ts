@@ -60,6 +60,7 @@ async function streamChat(
   let finished = false;
   const redactor = streamRedactor(target.env);
   let received = 0;
+  let chunks = 0;
   const emit = (delta: string) => {
     if (!delta) return;
     text += delta;
@@ -68,14 +69,20 @@ async function streamChat(
   try {
     for await (const chunk of await model.stream!(messages, callOptions)) {
       const delta = contentText(chunk.content);
+      chunks++;
       received += delta.length;
       emit(redactor.push(delta));
       usage = usageOf(chunk) ?? usage;
       if (chunk.response_metadata?.finish_reason) finished = true;
     }
   } catch (error) {
-    if (received > 0 && !request.signal?.aborted) throw streamBroken(target, received, error);
-    throw mapProviderError(error, target, request.signal);
+    // the server answered and started the stream: whatever breaks now is a bad response, not a
+    // server that is down (undici reports a cut socket as UND_ERR_SOCKET, like a refused one)
+    if (chunks > 0 && !request.signal?.aborted) throw streamBroken(target, received, error);
+    const mapped = mapProviderError(error, target, request.signal);
+    // cut before the first chunk was read: still a broken stream, and its message says so
+    if (mapped.code === 'PROVIDER_BAD_RESPONSE' && !request.signal?.aborted) throw streamBroken(target, received, error);
+    throw mapped;
   }
   if (request.signal?.aborted) throw mapProviderError(request.signal.reason, target, request.signal);
   if (requireFinish && !finished) throw streamBroken(target, received, undefined);
@@ -87,7 +94,7 @@ function streamBroken(target: CallTarget, chars: number, cause: unknown): LoomEr
   const why = cause instanceof Error ? `: ${cause.message}` : '';
   return new LoomError(
     'PROVIDER_BAD_RESPONSE',
-    redact(`model ${target.label}: the stream broke after ${chars} characters${why}; the partial answer was discarded`, target.env),
+    redact(`model ${target.label}${target.baseUrl ? ` at ${target.baseUrl}` : ''}: the stream broke after ${chars} characters${why}; the partial answer was discarded`, target.env),
     { retryable: true, model: target.label },
   );
 }

@@ -72,6 +72,16 @@ describe('openai provider through @langchain/openai against the fake server', ()
     expect(err.retryable).toBe(true);
     expect(err.message).toMatch(/openai:gpt-4o-mini.*stream broke.*discarded/);
     expect(deltas.join('')).toBe('one two ');
+    expect(err.message).toContain(`at ${fake.url}`);
+  });
+
+  it('a stream cut before any text arrived is a bad response too, not "check the server is running"', async () => {
+    // the stream starts (an empty first delta), then the socket dies: the server answered, so it is not unavailable
+    fake.enqueue({ fault: 'stream-cut', chunks: ['', 'one ', 'two'], cutAfterChunks: 1 });
+    const err = await failure((await handle()).call({ ...ask, onToken: () => {} }));
+    expect(err.code).toBe('PROVIDER_BAD_RESPONSE');
+    expect(err.message).toContain(`at ${fake.url}`);
+    expect(err.hint ?? '').not.toMatch(/running/);
   });
 
   it('a stream that ends cleanly without a finish is an error too', async () => {

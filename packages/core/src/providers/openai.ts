@@ -1,4 +1,4 @@
-import { LoomError } from '../errors.js';
+import { isLoomError, LoomError } from '../errors.js';
 import type { ModelConfig } from '../spec/types.js';
 import type { ModelCallRequest, ModelHandle } from './types.js';
 import { createModelHandle } from './handle.js';
@@ -46,6 +46,7 @@ export function createOpenAIHandle(name: string, config: ModelConfig, options: O
   const extra: Record<string, unknown> = {};
   for (const k of PASS_THROUGH) if (config[k] !== undefined) extra[k] = config[k];
   const clients = new Map<string, ChatModelLike>();
+  const format = jsonFormatChoice(config);
 
   const client = async (request: ModelCallRequest): Promise<ChatModelLike> => {
     const temperature = request.temperature ?? config.temperature;
@@ -87,10 +88,42 @@ export function createOpenAIHandle(name: string, config: ModelConfig, options: O
     env: options.env, storeDir: options.storeDir, runCache: options.runCache, extra,
     invoke: async (request) => {
       const model = await client(request);
-      const callOptions = request.json ? { response_format: { type: 'json_object' } } : {};
+      if (request.schema && format.useSchema()) {
+        try {
+          return await callChatModel(model, request, target, { callOptions: { response_format: jsonSchemaFormat(request.schema) }, requireFinish: true });
+        } catch (error) {
+          if (!format.refused(error)) throw error;
+        }
+      }
+      const callOptions = request.json || request.schema ? { response_format: { type: 'json_object' } } : {};
       return callChatModel(model, request, target, { callOptions, requireFinish: true });
     },
   });
+}
+
+/**
+ * Structured outputs (response_format json_schema) when a request has a schema: the server then
+ * holds the model to it. `response_format: json_object` on the model entry skips it; `json_schema`
+ * insists on it. Otherwise a server that refuses json_schema (a 400 naming it) is asked with
+ * json_object, whose prompt already carries the schema as instructions, from then on.
+ */
+function jsonFormatChoice(config: ModelConfig): { useSchema(): boolean; refused(error: unknown): boolean } {
+  const setting = config.response_format;
+  let refusedBefore = setting === 'json_object';
+  return {
+    useSchema: () => !refusedBefore,
+    refused(error) {
+      if (setting === 'json_schema' || !isLoomError(error) || error.code !== 'PROVIDER_BAD_REQUEST') return false;
+      if (!/response_format|json_schema|structured/i.test(error.message)) return false;
+      refusedBefore = true;
+      return true;
+    },
+  };
+}
+
+function jsonSchemaFormat(schema: Record<string, unknown>): Record<string, unknown> {
+  // strict: false: strict mode demands every property required and no extra keys, which user schemas rarely say
+  return { type: 'json_schema', json_schema: { name: 'reply', schema, strict: false } };
 }
 
 /** Hosts that may always receive a key: this machine, OpenAI itself. */

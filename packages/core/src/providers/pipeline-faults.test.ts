@@ -137,6 +137,7 @@ outputs:`);
     expect(result.steps.ask.error).toMatchObject({ code: 'PROVIDER_UNAVAILABLE', stepId: 'ask' });
     expect(result.steps.ask.error!.message).toContain(`openai:gpt-4o-mini at ${url}`);
     expect(result.steps.ask.attempts).toBe(3);
+    expect(result.steps.ask.error!.message).toMatch(/\(gave up after 3 attempts\)$/);
     expect(detail.usage.failedCalls).toBe(3);
   });
 });

@@ -18,6 +18,16 @@ export interface ModelCallRequest {
   maxTokens?: number;
   /** ask for a JSON object (response_format json_object where supported) */
   json?: boolean;
+  /**
+   * the JSON Schema the reply must match: sent as structured outputs (response_format
+   * json_schema) where the server takes it, else json_object; implies `json`
+   */
+  schema?: Record<string, unknown>;
+  /**
+   * the step's own check of a reply (its JSON Schema, translate's placeholders): only a reply
+   * it accepts is stored in the call cache, and a stored reply it rejects is not served
+   */
+  accept?: (text: string) => boolean;
   /** when given, the call streams and each text delta is passed here as it arrives */
   onToken?: (delta: string) => void;
   signal?: AbortSignal;

@@ -41,6 +41,10 @@ export const modelConfigSchema = z.looseObject({
   temperature: z.number().min(0).max(2).optional(),
   max_tokens: z.int().min(1).optional(),
   context_tokens: z.int().min(1).optional(),
+  response_format: z
+    .enum(['json_schema', 'json_object'])
+    .optional()
+    .describe('how steps with a schema ask for JSON: json_schema (structured outputs, the default, falling back to json_object when the server refuses it) or json_object'),
 });
 
 export const retrySchema = z.strictObject({

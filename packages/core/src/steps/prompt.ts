@@ -65,14 +65,21 @@ function badResponse(ctx: StepContext, model: string, message: string, cause?: u
   });
 }
 
-async function parseReply(text: string, schema: Record<string, unknown>, ctx: StepContext, model: string): Promise<unknown> {
+function matches(text: string, validate: Validator): boolean {
+  try {
+    return validate(extractJson(text));
+  } catch {
+    return false;
+  }
+}
+
+function parseReply(text: string, validate: Validator, ctx: StepContext, model: string): unknown {
   let json: unknown;
   try {
     json = extractJson(text);
   } catch (error) {
     throw badResponse(ctx, model, `the model's reply is not valid JSON: ${JSON.stringify(text.slice(0, 80))}`, error);
   }
-  const validate = await validatorFor(schema, ctx.stepId);
   if (!validate(json)) {
     const problems = (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
     throw badResponse(ctx, model, `the model's JSON does not match the schema: ${problems.join('; ')}`);
@@ -98,15 +105,19 @@ export const promptStep = defineStep<PromptParams, PromptOutput>({
       });
     }
     const label = `${model.provider}:${model.model}`;
+    const validate = p.schema ? await validatorFor(p.schema, ctx.stepId) : undefined;
     const result = await model.call({
       messages: buildMessages(p),
       temperature: p.temperature,
       maxTokens: p.max_tokens,
       json: p.schema !== undefined,
+      schema: p.schema,
+      // a reply that fails the schema is never cached, so a retry asks the model again
+      accept: validate && ((text) => matches(text, validate)),
       onToken: p.schema ? undefined : ctx.onToken,
       signal: ctx.signal,
     });
-    if (!p.schema) return { text: result.text };
-    return { text: result.text, json: await parseReply(result.text, p.schema, ctx, label) };
+    if (!p.schema || !validate) return { text: result.text };
+    return { text: result.text, json: parseReply(result.text, validate, ctx, label) };
   },
 });

@@ -58,7 +58,9 @@ describe('translate with a model (real client, fake server)', () => {
       // only prose went to the model
       const sent = fake.requestsTo('chat').flatMap(itemsOf).join('\n');
       for (const block of codeBlocks(source)) expect(sent).not.toContain(block.split('\n')[1]);
-      expect(fake.requestsTo('chat').every((r) => r.body.response_format?.type === 'json_object')).toBe(true);
+      // structured outputs: each batch's reply shape goes to the server as a JSON Schema
+      expect(fake.requestsTo('chat').every((r) => r.body.response_format?.type === 'json_schema')).toBe(true);
+      expect(fake.requestsTo('chat')[0].body.response_format.json_schema.schema.required).toEqual(['translations']);
     });
 
   it('asks again once when a reply loses a placeholder, then succeeds', async () => {

@@ -22,6 +22,7 @@
  *     latencyMs: 200,                             // default delay for every answer without its own delayMs
  *     embeddingDimensions: 64,                    // default vector size (a request's `dimensions` wins)
  *     models: ['gpt-4o-mini'],                    // GET /v1/models
+ *     responseFormats: ['json_schema'],           // 400 for response_format json_object (default: both)
  *   });
  *   // fake.url is 'http://127.0.0.1:PORT/v1'; fake.requests records every request (body, headers);
  *   // fake.enqueue(...replies), fake.setHandler(fn), fake.maxInFlight, await fake.close().
@@ -47,6 +48,11 @@ export interface FakeScript {
   latencyMs?: number;
   embeddingDimensions?: number;
   models?: string[];
+  /**
+   * response_format types this server honours (default both); a request with another type gets
+   * a 400 naming it, as servers without structured outputs (or with only them) answer
+   */
+  responseFormats?: ('json_object' | 'json_schema')[];
 }
 
 export interface FakeOpenAI {
@@ -110,6 +116,8 @@ export async function startFakeOpenAI(script: FakeScript = {}): Promise<FakeOpen
     if (msg.method !== 'POST' || rec.endpoint === 'other' || rec.endpoint === 'models') {
       return sendJson(res, 404, { error: { message: `no route for ${msg.method} ${rec.path}`, type: 'invalid_request_error', code: null } });
     }
+    const refused = refusedFormat(rec, script.responseFormats);
+    if (refused) return sendJson(res, 400, { error: { message: refused, type: 'invalid_request_error', code: 'invalid_request_error' } });
     const reply = await pick(rec);
     await sleep(reply.delayMs ?? script.latencyMs ?? 0, res);
     if (res.destroyed || closed) return;
@@ -193,6 +201,12 @@ function record(msg: IncomingMessage, rawBody: string, index: number): RecordedR
   let body: any;
   try { body = rawBody ? JSON.parse(rawBody) : undefined; } catch { body = undefined; }
   return { method: msg.method ?? 'GET', path, headers: { ...msg.headers }, rawBody, body, endpoint: endpointOf(path), index, at: Date.now() };
+}
+
+function refusedFormat(rec: RecordedRequest, honoured: FakeScript['responseFormats']): string | undefined {
+  const type = rec.endpoint === 'chat' ? rec.body?.response_format?.type : undefined;
+  if (!honoured || type === undefined || type === 'text' || honoured.includes(type)) return undefined;
+  return `response_format type '${type}' is not supported by this server; use ${honoured.join(' or ')}`;
 }
 
 function resetSocket(socket: Socket): void {

@@ -88,11 +88,31 @@ export function defaultChatContent(req: RecordedRequest): string {
   const user = lastUserMessage(req);
   const all = allMessagesText(req);
   const passage = /\[1\][^\S\n]*[:.)]?[^\S\n]*([^\n]+)/.exec(all);
-  if (req.body?.response_format?.type === 'json_object' || req.body?.response_format?.type === 'json_schema') {
+  const format = req.body?.response_format;
+  if (format?.type === 'json_schema' && format.json_schema?.schema) return JSON.stringify(schemaInstance(format.json_schema.schema, firstSentence(user)));
+  if (format?.type === 'json_object' || format?.type === 'json_schema') {
     return JSON.stringify({ answer: firstSentence(user), source: 'fake' });
   }
   if (passage) return `${firstSentence(passage[1])} [1]`;
   return `Fake answer: ${firstSentence(user)}`;
+}
+
+/** The smallest value a structured-outputs server would send for a JSON Schema: every property, one item per list. */
+export function schemaInstance(schema: any, text: string): unknown {
+  if (!schema || typeof schema !== 'object') return text;
+  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0];
+  if ('const' in schema) return schema.const;
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  if (type === 'object' || schema.properties) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(schema.properties ?? {})) out[k] = schemaInstance(v, text);
+    return out;
+  }
+  if (type === 'array') return [schemaInstance(schema.items, text)];
+  if (type === 'integer' || type === 'number') return schema.minimum ?? 1;
+  if (type === 'boolean') return true;
+  if (type === 'null') return null;
+  return text;
 }
 
 function firstSentence(text: string): string {

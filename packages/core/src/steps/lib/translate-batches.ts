@@ -99,10 +99,21 @@ function problemsOf(units: Unit[], list: unknown[] | undefined): string[] {
   });
 }
 
+/** What a batch reply must be: sent as structured outputs where the server takes them. */
+function replySchema(count: number): Record<string, unknown> {
+  return {
+    type: 'object', required: ['translations'], additionalProperties: false,
+    properties: { translations: { type: 'array', items: { type: 'string' }, minItems: count, maxItems: count } },
+  };
+}
+
 /** Translates one batch: one call, and one corrective call when the reply breaks a check. */
 export async function translateBatch(units: Unit[], index: number, total: number, ctx: BatchContext): Promise<string[]> {
   const messages = await batchMessages(units, ctx);
-  let reply = await ctx.model.call({ messages, json: true, signal: ctx.signal });
+  const schema = replySchema(units.length);
+  // only a reply that passes the unit checks is cached: a bad one would be replayed on every retry
+  const accept = (text: string) => problemsOf(units, parseTranslations(text)).length === 0;
+  let reply = await ctx.model.call({ messages, json: true, schema, accept, signal: ctx.signal });
   let list = parseTranslations(reply.text);
   let problems = problemsOf(units, list);
   if (problems.length === 0) return list as string[];
@@ -114,14 +125,21 @@ export async function translateBatch(units: Unit[], index: number, total: number
       content: `Your reply broke the rules: ${problems.slice(0, 8).join('; ')}. Reply again with only the JSON object {"translations": [...]}: ${units.length} strings, every ⟦n⟧ token of an item exactly once in its translation.`,
     },
   ];
-  reply = await ctx.model.call({ messages: retry, json: true, signal: ctx.signal });
+  reply = await ctx.model.call({ messages: retry, json: true, schema, accept, signal: ctx.signal });
   list = parseTranslations(reply.text);
   problems = problemsOf(units, list);
   if (problems.length === 0) return list as string[];
-  throw new LoomError('PROVIDER_BAD_RESPONSE', `translate step "${ctx.stepId}": the model broke the protected Markdown twice in batch ${index + 1} of ${total}: ${problems.slice(0, 3).join('; ')}`, {
-    stepId: ctx.stepId,
-    model: `${ctx.model.provider}:${ctx.model.model}`,
-    retryable: false,
+  const where = `batch ${index + 1} of ${total}`;
+  const model = `${ctx.model.provider}:${ctx.model.model}`;
+  if (!list) {
+    // not JSON at all: say so, rather than blame the Markdown
+    throw new LoomError('PROVIDER_BAD_RESPONSE', `translate step "${ctx.stepId}": the model's reply was not the JSON {"translations": [...]} asked for, twice, in ${where}: ${JSON.stringify(reply.text.slice(0, 80))}`, {
+      stepId: ctx.stepId, model, retryable: true,
+      hint: 'the model or server may not support JSON replies: set response_format on the model entry (json_schema or json_object), or use a model that follows JSON instructions',
+    });
+  }
+  throw new LoomError('PROVIDER_BAD_RESPONSE', `translate step "${ctx.stepId}": the model broke the protected Markdown twice in ${where}: ${problems.slice(0, 3).join('; ')}`, {
+    stepId: ctx.stepId, model, retryable: false,
     hint: 'code, links and ⟦n⟧ tokens must come back unchanged; try a stronger model or translate the document in smaller parts',
   });
 }
