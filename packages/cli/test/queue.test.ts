@@ -101,6 +101,13 @@ describe.skipIf(!redis.ok)('distributed batches: loom worker processes on Redis'
     expect(show.workers.every((w: { worker: string }) => /^.+:\d+$/.test(w.worker))).toBe(true);
     const text = (await loom(['runs', 'show', id, '--store', 'store'])).stdout;
     expect(text).toMatch(/^workers: .+:\d+ \(\d+ calls\)/m);
+
+    // loom run --queue: the same workers, usage counted as in process
+    fake.reset();
+    const one = await loom(['run', 'items.yaml', '--input', 'id=solo', '--json', '--model', 'openai:m', '--queue', redis.url, '--prefix', prefix]);
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.stdout)).toMatchObject({ status: 'ok', outputs: { text: 'Fake answer: Item solo' }, usage: { calls: 1 } });
+    expect(fake.requestsTo('chat')).toHaveLength(1);
   });
 
   it('kill -9 of a worker mid-batch: its jobs go to the others once their locks expire; every item once in the results', async () => {
