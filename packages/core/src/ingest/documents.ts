@@ -1,15 +1,11 @@
 import type { ParsedDocument } from '../text/chunk.js';
 import { detectLanguage } from '../text/lang.js';
-import type { LoomStore } from '../store/store.js';
-import type { ChunkRecord, SourceRecord } from '../store/backend.js';
+import type { LoomStore, StoreDocument } from '../store/store.js';
+import type { ChunkRecord } from '../store/backend.js';
 import { chunkUid, embeddingInput, ftsFields, HEADING_SEPARATOR, inputHash } from '../store/records.js';
 
-/** A document ready to write: its record, its chunks, and each chunk's embedding input. */
-export interface PendingDocument {
-  source: SourceRecord;
-  chunks: ChunkRecord[];
-  inputs: string[];
-}
+/** A document ready to write (the store's StoreDocument). */
+export type PendingDocument = StoreDocument;
 
 /**
  * Chunk records of a parsed document under `key` (ids stable while the text is), with the
@@ -36,22 +32,7 @@ export async function chunkRecords(parsed: ParsedDocument, key: string, title: s
   return { chunks, inputs, lang };
 }
 
-/**
- * Embeds what no stored chunk already has a vector for (equal text, equal vector), then writes
- * each document in its own transaction. Returns how many chunks were embedded.
- */
+/** Writes a batch through the store's one write path (see LoomStore.upsertDocuments); returns how many chunks were embedded. */
 export async function writeDocuments(store: LoomStore, batch: PendingDocument[], signal?: AbortSignal): Promise<number> {
-  const hashes = batch.flatMap((p) => p.chunks.map((c) => c.textHash));
-  const known = await store.backend.vectorsByTextHash(hashes);
-  const todo = new Map<string, string>();
-  batch.forEach((p) => p.chunks.forEach((c, i) => { if (!known.has(c.textHash)) todo.set(c.textHash, p.inputs[i]); }));
-  const entries = [...todo];
-  const vectors = entries.length > 0 ? await store.embedMany(entries.map((e) => e[1]), signal) : [];
-  const fresh = new Map(entries.map(([h], i) => [h, vectors[i]]));
-  for (const p of batch) {
-    for (const c of p.chunks) c.vector = known.get(c.textHash) ?? fresh.get(c.textHash);
-    await store.backend.upsert(p.source, p.chunks);
-  }
-  await store.maybeSave();
-  return entries.length;
+  return (await store.upsertDocuments(batch, signal)).embedded;
 }

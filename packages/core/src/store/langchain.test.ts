@@ -106,6 +106,10 @@ describe('LoomVectorStore', () => {
     const [[doc, score]] = await vs.similaritySearchVectorWithScore([0.1, 0.9, 0], 1);
     expect(doc.id).toBe('y');
     expect(score).toBeCloseTo(0.9 / Math.hypot(0.1, 0.9), 5);
+    // vectors of another length are refused by the same check ingest has; nothing is written
+    await expect(vs.addVectors([[1, 0]], [new Document({ pageContent: 'flat' })], { ids: ['z'] })).rejects.toMatchObject({ code: 'STORE_EMBEDDER_MISMATCH' });
+    expect((await vs.store.info()).chunks).toBe(2);
+    expect((await vs.store.check()).ok).toBe(true);
     await vs.close();
   });
 

@@ -4,7 +4,7 @@ import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import { Document, type DocumentInterface } from '@langchain/core/documents';
 import { detectLanguage } from '../text/lang.js';
 import { openStore } from './index.js';
-import type { LoomStore, StoreEmbedder } from './store.js';
+import type { LoomStore, StoreDocument, StoreEmbedder } from './store.js';
 import type { ChunkRecord, Scored, SourceRecord } from './backend.js';
 import { parseFilter, type MetadataFilter } from './filter.js';
 import { LoomError } from '../errors.js';
@@ -94,35 +94,26 @@ export class LoomVectorStore extends VectorStore {
   }
 
   async addDocuments(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
-    const inputs = documents.map((d) => embeddingInput(meta(d).title, meta(d).heading ?? '', d.pageContent));
-    // documents whose text is already stored keep their vector: re-indexing costs no embedding
-    const known = this.store.backend.vectorsByTextHash(inputs.map(inputHash));
-    const todo = inputs.map((input, i) => [input, i] as const).filter(([input]) => !known.has(inputHash(input)));
-    const fresh = todo.length > 0 ? await this.embeddings.embedDocuments(todo.map(([input]) => input)) : [];
-    const vectors: (number[] | Buffer)[] = inputs.map((input) => known.get(inputHash(input))!);
-    todo.forEach(([, i], j) => { vectors[i] = fresh[j]; });
-    return this.write(vectors, documents, inputs, options?.ids);
+    // no vectors given: the store embeds what it does not already hold (equal text, equal vector)
+    return this.write(documents.map(() => undefined), documents, options?.ids);
   }
 
   async addVectors(vectors: number[][], documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
-    const inputs = documents.map((d) => embeddingInput(meta(d).title, meta(d).heading ?? '', d.pageContent));
-    return this.write(vectors, documents, inputs, options?.ids);
+    return this.write(vectors, documents, options?.ids);
   }
 
-  private async write(vectors: (number[] | Buffer)[], documents: DocumentInterface[], inputs: string[], ids?: string[]): Promise<string[]> {
+  private async write(vectors: (number[] | undefined)[], documents: DocumentInterface[], ids?: string[]): Promise<string[]> {
     const keys = documents.map((d, i) => ids?.[i] ?? d.id ?? randomUUID());
-    const records: [SourceRecord, ChunkRecord][] = [];
-    for (let i = 0; i < documents.length; i++) records.push(await this.record(documents[i], keys[i], inputs[i], vectors[i]));
+    const docs: StoreDocument[] = [];
+    for (let i = 0; i < documents.length; i++) docs.push(await this.record(documents[i], keys[i], vectors[i]));
     // many small writes: the index file is written on close or once enough changes piled up
-    await this.store.write('LoomVectorStore', async () => {
-      for (const [source, chunk] of records) this.store.backend.upsert(source, [chunk]);
-      await this.store.maybeSave();
-    }, { save: false });
+    await this.store.write('LoomVectorStore', async () => { await this.store.upsertDocuments(docs); }, { save: false });
     return keys;
   }
 
-  private async record(doc: DocumentInterface, id: string, input: string, vector: number[] | Buffer): Promise<[SourceRecord, ChunkRecord]> {
+  private async record(doc: DocumentInterface, id: string, vector: number[] | undefined): Promise<StoreDocument> {
     const m = meta(doc);
+    const input = embeddingInput(m.title, m.heading ?? '', doc.pageContent);
     const lang = typeof m.lang === 'string' ? m.lang : await detectLanguage(doc.pageContent);
     const tags = Array.isArray(m.tags) ? m.tags.map(String) : [];
     const source: SourceRecord = {
@@ -131,9 +122,9 @@ export class LoomVectorStore extends VectorStore {
     };
     const chunk: ChunkRecord = {
       uid: id, ord: 0, heading: m.heading ?? '', text: doc.pageContent, start: 0, end: doc.pageContent.length, lang,
-      textHash: inputHash(input), vector: Buffer.isBuffer(vector) ? vector : normalize(vector), fts: ftsFields(m.title, m.heading ?? '', doc.pageContent),
+      textHash: inputHash(input), vector: vector ? normalize(vector) : undefined, fts: ftsFields(m.title, m.heading ?? '', doc.pageContent),
     };
-    return [source, chunk];
+    return { source, chunks: [chunk], inputs: [input] };
   }
 
   override async delete(params?: { ids?: string[] }): Promise<void> {

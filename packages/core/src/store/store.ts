@@ -3,7 +3,7 @@ import type { CheckReport, DocumentStore, Hit, SearchOptions, StoreInfo } from '
 import { SqliteHnswBackend } from './local.js';
 import type { SqliteDb } from './sqlite.js';
 import { VectorIndex, type HnswParams } from './hnsw.js';
-import type { StoreLock } from './backend.js';
+import type { ChunkRecord, SourceRecord, StoreLock } from './backend.js';
 import { searchStore, type RetrievalTuning } from './search.js';
 import { normalize } from './vectors.js';
 import { embeddingInput } from './records.js';
@@ -21,6 +21,14 @@ export interface EmbedderSetting {
   id: string;
   spec: string;
   dimensions: number;
+}
+
+/** A document ready to write: its record, its chunks, and each chunk's embedding input. */
+export interface StoreDocument {
+  source: SourceRecord;
+  /** a chunk that already carries a `vector` (precomputed) is not embedded, only checked */
+  chunks: ChunkRecord[];
+  inputs: string[];
 }
 
 type Progress = (p: { phase: string; done: number; total: number }) => void;
@@ -119,6 +127,43 @@ export class LoomStore implements DocumentStore {
 
   async rememberEmbedder(): Promise<void> {
     await this.backend.setSetting('embedder', { id: this.embedder.id, spec: this.embedderSpec, dimensions: this.embedder.dimensions } satisfies EmbedderSetting);
+  }
+
+  /**
+   * Inside `write`: the one write path of documents. Chunks whose embedding input is already
+   * stored reuse its vector; the rest are embedded in one batch (precomputed vectors are taken as
+   * given); every vector must have the store's dimension; then each document is upserted in its
+   * own transaction and derived state is saved once enough is pending. Returns how many chunks
+   * were embedded.
+   */
+  async upsertDocuments(docs: StoreDocument[], signal?: AbortSignal): Promise<{ embedded: number }> {
+    const known = await this.backend.vectorsByTextHash(docs.flatMap((d) => d.chunks.filter((c) => !c.vector).map((c) => c.textHash)));
+    const todo = new Map<string, string>();
+    for (const d of docs) d.chunks.forEach((c, i) => { if (!c.vector && !known.has(c.textHash)) todo.set(c.textHash, d.inputs[i]); });
+    const entries = [...todo];
+    const vectors = entries.length > 0 ? await this.embedMany(entries.map((e) => e[1]), signal) : [];
+    const fresh = new Map(entries.map(([h], i) => [h, vectors[i]]));
+    for (const d of docs) {
+      for (const c of d.chunks) {
+        c.vector ??= known.get(c.textHash) ?? fresh.get(c.textHash);
+        this.assertDimensions(c);
+      }
+    }
+    for (const d of docs) {
+      signal?.throwIfAborted();
+      await this.backend.upsert(d.source, d.chunks);
+    }
+    await this.backend.checkpoint();
+    return { embedded: entries.length };
+  }
+
+  private assertDimensions(c: ChunkRecord): void {
+    const length = !c.vector ? 0 : c.vector instanceof Float32Array ? c.vector.length : c.vector.byteLength / 4;
+    if (length !== this.embedder.dimensions) {
+      throw new LoomError('STORE_EMBEDDER_MISMATCH', `chunk ${c.uid} has a vector of ${length} dimensions; the store ${this.dir} holds ${this.embedder.dimensions}`, {
+        hint: 'write vectors made by the store\'s embedder (or open another store for these)',
+      });
+    }
   }
 
   /** Inside `write`: persists derived state once enough changes are only in memory. */
