@@ -96,8 +96,8 @@ describe('loom ask offline (no model configured)', () => {
   it('says how to create a store when there is none (exit 1)', async () => {
     const r = await loom(['ask', 'anything', '--store', join(work, 'missing')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/no document store at .*missing/);
-    expect(r.stderr).toMatch(/hint: create one first: loom ingest/);
+    expect(r.stderr).toMatch(/no store at .*missing \(from --store\)/);
+    expect(r.stderr).toMatch(/hint: create it with: loom ingest <folder> --store /);
   });
 });
 

@@ -70,7 +70,7 @@ describe('loom runs', () => {
   it('says what to do for a missing store or run, with exit code 1 and no stack', () => {
     const missing = loom('runs', 'list', '--store', join(store, 'nope'));
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/no store at .*nope\nhint:/);
+    expect(missing.stderr).toMatch(/no store at .*nope \(from --store\)\nhint: create it with: loom ingest/);
     const noRun = loom('runs', 'show', 'zzzz', '--store', store);
     expect(noRun.code).toBe(1);
     expect(noRun.stderr).toContain('no run "zzzz"');

@@ -54,7 +54,7 @@ describe('loom search', () => {
     const r = spawnSync(process.execPath, [bin, 'search', 'x'], { cwd: tmp, encoding: 'utf8', env: { ...process.env, CI: '1', LOOM_STORE: '' } });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`error: no store at ${join(tmp, '.loom')}`);
-    expect(r.stderr).toContain('hint: run `loom ingest PATH` first');
+    expect(r.stderr).toContain('hint: create it with: loom ingest <folder> (e.g. loom ingest examples/community-docs), or pass --store / set LOOM_STORE');
     expect(loom(['search', 'x', '-k', '0']).stderr).toMatch(/-k must be a whole number from 1 to 1000/);
     expect(loom(['search', 'x', '--mode', 'fuzzy']).code).toBe(1);
     expect(loom(['search', 'x', '--filter', 'nokey']).stderr).toMatch(/--filter "nokey" is not key=value/);

@@ -59,6 +59,8 @@ export type { Ledger, LedgerUsage, LedgerStep, LedgerCall, RunSummary, RunDetail
 // --- store and ingest (store/, ingest/, text/, embeddings/)
 export type { Hit, RetrieveOutput } from './store/types.js';
 export { openStore, defaultStoreDir, LoomStore } from './store/index.js';
+export { locateStore, requireStore, describeStore, storeNotFound, storeExists } from './locate/store.js';
+export type { StoreLocation, StoreSettingSource, LocateStoreInput } from './locate/store.js';
 export type { SearchOptions, SearchMode, StoreInfo, CheckReport, OpenStoreOptions, DocumentStore, StoreEmbedder } from './store/index.js';
 export { parseFilterFlags } from './store/filter.js';
 export { listDocuments, readDocument } from './store/documents-view.js';

@@ -11,3 +11,6 @@ export { parseInputs, checkInputs } from './spec/inputs.js';
 export { pipelineJsonSchema } from './spec/json-schema.js';
 // dependency-free; the CLI's error printer redacts keys with it
 export { redact } from './providers/redact.js';
+// where things live (no store code loaded): the one store rule
+export { locateStore, requireStore, describeStore, storeNotFound, storeExists } from './locate/store.js';
+export type { StoreLocation, StoreSettingSource, LocateStoreInput } from './locate/store.js';

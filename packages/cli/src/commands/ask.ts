@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { LoomError } from '@promptloom/core/spec';
 import type { RunEventListener, RunResult } from '@promptloom/core';
 import { type Io, isInteractive, writeJson } from '../io.js';
+import { STORE_HELP, existingStore } from '../store-flag.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
 
 interface AskFlags {
@@ -37,13 +37,7 @@ function parseK(value: string): number {
 }
 
 function storeDirOf(flags: AskFlags, io: Io): string {
-  const dir = resolve(io.cwd, flags.store ?? io.env.LOOM_STORE ?? '.loom');
-  if (!existsSync(dir)) {
-    throw new LoomError('STORE_NOT_FOUND', `no document store at ${dir}`, {
-      hint: `create one first: loom ingest <folder>${flags.store ? ` --store ${flags.store}` : ''} (e.g. loom ingest examples/community-docs)`,
-    });
-  }
-  return dir;
+  return existingStore(flags.store, io).location;
 }
 
 /**
@@ -127,7 +121,7 @@ export const register: RegisterCommand = (program, io) => {
     .command('ask')
     .description('answer a question from the document store, citing its sources')
     .argument('<question...>', 'the question (quotes optional)')
-    .option('--store <dir>', 'store directory (default: $LOOM_STORE, else ./.loom)')
+    .option('--store <dir>', STORE_HELP)
     .option('-k <n>', 'passages to retrieve (1-200)', parseK, 6)
     .option('--lang <code>', "answer language, e.g. en or zh (default: the question's)")
     .option('--json', 'print {answer, citations, grounded, extractive} as JSON')

@@ -9,6 +9,7 @@ import type { RegisterCommand } from './types.js';
 import { interruptSignal } from './types.js';
 import { type Io, writeJson } from '../io.js';
 import { createProgress } from '../progress.js';
+import { RUN_STORE_HELP, STORE_HELP, existingStore, storeAt, storeOption } from '../store-flag.js';
 import { loadForCli } from './plan.js';
 
 interface RetrievalFlags {
@@ -93,7 +94,7 @@ async function evalRetrieval(flags: RetrievalFlags, io: Io, setExit: (code: numb
   const depth = int(flags.depth, '--depth');
   const signal = interruptSignal();
   const temp = flags.corpus && !flags.store ? await mkdtemp(join(tmpdir(), 'loom-eval-')) : undefined;
-  const storeDir = temp ?? core.defaultStoreDir(flags.store, io.env, io.cwd);
+  const storeDir = temp ?? (flags.corpus ? storeAt(flags.store, io) : existingStore(flags.store, io)).location;
   try {
     const { queries, pageOf } = await loadQuestions(flags, io, storeDir, signal);
     const store = await core.openStore(storeDir, { readonly: true, env: io.env });
@@ -141,7 +142,7 @@ async function evalAnswers(flags: AnswerFlags, io: Io, setExit: (code: number) =
   const report = await core.evaluateAnswers({
     pipeline, cases,
     runOptions: {
-      store: core.defaultStoreDir(flags.store, io.env, io.cwd), recipeDirs: [RECIPES_DIR], env: io.env, cache: flags.cache,
+      store: storeOption(flags.store, io), recipeDirs: [RECIPES_DIR], env: io.env, cache: flags.cache,
       signal: interruptSignal(), models: modelFlag ? { default: core.parseModelFlag(modelFlag) } : undefined,
     },
     onProgress: (n) => progress.update(n),
@@ -157,7 +158,7 @@ export const register: RegisterCommand = (program, io, setExit) => {
   cmd
     .command('retrieval')
     .description('score retrieval: nDCG@10, Recall@1/5/10, MRR@10 per page, with per-question misses')
-    .option('--store <dir>', 'store to search (default LOOM_STORE or ./.loom); with --corpus, the store to ingest into (default: a temporary one)')
+    .option('--store <dir>', `${STORE_HELP}; with --corpus, the store to ingest into (default: a temporary one)`)
     .option('--queries <file>', 'questions: JSONL {query, gold: [paths]} or, with --corpus, BEIR queries.jsonl')
     .option('--corpus <dir>', 'a BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv) or its corpus.jsonl; ingested first')
     .option('--qrels <file>', 'BEIR qrels .tsv (query-id, corpus-id, score); default <corpus>/qrels/test.tsv')
@@ -176,7 +177,7 @@ export const register: RegisterCommand = (program, io, setExit) => {
     .requiredOption('--cases <file>', 'JSONL {query, gold?, answer_contains?, expect?: "refuse", inputs?}')
     .option('--pipeline <file>', 'pipeline to run (its `question` input gets the case)')
     .option('--recipe <name>', 'recipe to run (default: ask)')
-    .option('--store <dir>', 'store for retrieve steps (default LOOM_STORE or ./.loom)')
+    .option('--store <dir>', RUN_STORE_HELP)
     .option('--model <provider:name>', 'model for the run, e.g. openai:gpt-4o-mini (default: offline, extractive)')
     .option('--no-cache', 'do not use the model call cache')
     .option('--json', 'print the full report as JSON')

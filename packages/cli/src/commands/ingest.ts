@@ -2,6 +2,7 @@ import type { IngestProgress, IngestSummary } from '@promptloom/core';
 import { LoomError } from '@promptloom/core/spec';
 import { type Io, isInteractive, writeJson } from '../io.js';
 import { createProgress, type Progress } from '../progress.js';
+import { STORE_HELP, storeAt } from '../store-flag.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
 
 interface IngestFlags {
@@ -73,7 +74,7 @@ export const register: RegisterCommand = (program, io) => {
     .command('ingest')
     .description('index files and folders into the document store (incremental: unchanged files cost nothing)')
     .argument('<paths...>', 'files or folders: .md .markdown .txt .html .htm .json .jsonl')
-    .option('--store <dir>', 'store directory (default: LOOM_STORE, else ./.loom)')
+    .option('--store <dir>', STORE_HELP)
     .option('--embedder <spec>', "local (default), local:<dims>, openai:<model>, transformers:<model or dir>")
     .option('--prune', 'remove documents whose files are no longer under the given folders')
     .option('--reembed', 'switch the store to another embedder and re-embed every chunk')
@@ -91,7 +92,7 @@ Examples:
   loom ingest docs --embedder openai:text-embedding-3-small --reembed`)
     .action(async (paths: string[], flags: IngestFlags) => {
       const core = await import('@promptloom/core');
-      const store = core.defaultStoreDir(flags.store, io.env, io.cwd);
+      const store = storeAt(flags.store, io).location;
       const progress = progressReporter(io);
       let summary: IngestSummary;
       try {

@@ -7,6 +7,7 @@ import { collectPairs, readInputs, type InputFlags } from '../inputs.js';
 import { writeOutFile } from '../out-file.js';
 import { createProgress, type Progress } from '../progress.js';
 import { addQueueOptions, queueExecutor, type QueueFlags } from '../queue-flags.js';
+import { RUN_STORE_HELP, storeAt, storeOption } from '../store-flag.js';
 import { formatPlan, loadForCli, parseConcurrency, planJson } from './plan.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
 
@@ -45,12 +46,11 @@ function eventWriter(core: Core, target: string, io: Io): { listener: RunEventLi
 
 /** Runs go into the store's run ledger (`loom runs`) when that store exists; a run never creates one. */
 export async function ledgerListener(flags: { store?: string }, pipeline: LoadedPipeline, io: Io): Promise<RunEventListener | undefined> {
-  const dir = flags.store
-    ? resolve(io.cwd, flags.store)
-    : pipeline.spec.store ? resolve(pipeline.dir, pipeline.spec.store) : resolve(io.cwd, io.env.LOOM_STORE || '.loom');
-  if (!existsSync(dir)) return undefined;
+  // the same rule the engine uses for the store its steps read (locate/store.ts)
+  const store = storeAt(flags.store, io, pipeline);
+  if (store.kind !== 'dir' || !existsSync(store.location)) return undefined;
   const { createLedger } = await import('@promptloom/core');
-  return createLedger(dir, { env: io.env }).listener;
+  return createLedger(store.location, { env: io.env }).listener;
 }
 
 function progressListener(progress: Progress): RunEventListener {
@@ -87,7 +87,7 @@ export async function run(file: string, flags: RunFlags, io: Io): Promise<void> 
   const ledger = flags.dryRun ? undefined : await ledgerListener(flags, pipeline, io);
   if (ledger) listeners.push(ledger);
   let streamed = '';
-  const store = flags.store ? resolve(io.cwd, flags.store) : undefined;
+  const store = storeOption(flags.store, io);
   const executor = flags.dryRun ? undefined : await queueExecutor(core, flags, { models, store, cache: flags.cache });
   const stream = flags.stream && interactive && Boolean(io.stdout.isTTY) && !executor;
   if (stream) {
@@ -187,7 +187,7 @@ export function addRunOptions(command: Command): Command {
     .option('--dry-run', 'check the pipeline and inputs and show the plan; run nothing')
     .option('--concurrency <n>', 'most steps, foreach items and model calls running at once (default 4, or the widest concurrency: a step declares)', parseConcurrency)
     .option('--model <provider:name>', 'model for `default`, e.g. openai:gpt-4o-mini or ollama:qwen2.5 (default: $LOOM_MODEL)')
-    .option('--store <dir>', 'document store for retrieve steps when the pipeline names none (default: $LOOM_STORE, else ./.loom)')
+    .option('--store <dir>', RUN_STORE_HELP)
     .option('--no-cache', 'bypass the model call cache')
     .option('--no-stream', 'print model output when complete instead of token by token')
     .option('--out <file>', 'write the output named "text" (or the only text output) to FILE instead of printing it');

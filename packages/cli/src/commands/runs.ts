@@ -1,21 +1,15 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { LoomError } from '@promptloom/core/spec';
 import type { LedgerStep, RunDetail } from '@promptloom/core';
 import { type Io, writeJson } from '../io.js';
+import { STORE_HELP, existingStore } from '../store-flag.js';
 import type { RegisterCommand } from './types.js';
 
 interface StoreFlags { store?: string; json?: boolean }
 
+/** Runs are recorded in the store of `loom run` / `loom ask` (the one their steps read). */
 function storeDirOf(flags: StoreFlags, io: Io): string {
-  const dir = resolve(io.cwd, flags.store ?? io.env.LOOM_STORE ?? '.loom');
-  if (!existsSync(dir)) {
-    throw new LoomError('STORE_NOT_FOUND', `no store at ${dir}`, {
-      hint: 'runs are recorded in the store of `loom run` / `loom ask`; pass --store DIR or set LOOM_STORE',
-    });
-  }
-  return dir;
+  return existingStore(flags.store, io).location;
 }
 
 function parseLimit(value: string): number {
@@ -37,7 +31,7 @@ Examples:
   runs
     .command('list', { isDefault: true })
     .description('list recent runs, newest first')
-    .option('--store <dir>', 'store directory (default: $LOOM_STORE, else ./.loom)')
+    .option('--store <dir>', STORE_HELP)
     .option('--limit <n>', 'how many runs', parseLimit, 20)
     .option('--json', 'print the runs as JSON')
     .action(async (flags: StoreFlags & { limit: number }) => {
@@ -61,7 +55,7 @@ Examples:
   runs
     .command('show <id>')
     .description('show one run: each step with its model, tokens, cost, latency and cache hits')
-    .option('--store <dir>', 'store directory (default: $LOOM_STORE, else ./.loom)')
+    .option('--store <dir>', STORE_HELP)
     .option('--json', 'print the run as JSON')
     .action(async (id: string, flags: StoreFlags) => {
       const { getRun } = await import('@promptloom/core');

@@ -1,6 +1,7 @@
 import type { Hit, SearchMode } from '@promptloom/core';
 import { LoomError } from '@promptloom/core/spec';
 import { type Io, writeJson } from '../io.js';
+import { STORE_HELP, existingStore } from '../store-flag.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
 
 interface SearchFlags {
@@ -37,7 +38,7 @@ export const register: RegisterCommand = (program, io) => {
     .command('search')
     .description('search the document store (hybrid vector + full-text by default)')
     .argument('<query...>', 'what to search for (any language)')
-    .option('--store <dir>', 'store directory (default: LOOM_STORE, else ./.loom)')
+    .option('--store <dir>', STORE_HELP)
     .option('-k, --k <n>', 'number of hits', '10')
     .option('--mode <mode>', 'hybrid, vector or lexical', 'hybrid')
     .option('--lang <code>', 'only chunks in this language (e.g. en, zh; comma list allowed)')
@@ -57,7 +58,7 @@ Examples:
       }
       const core = await import('@promptloom/core');
       const filter = core.parseFilterFlags(flags.filter);
-      const dir = core.defaultStoreDir(flags.store, io.env, io.cwd);
+      const dir = existingStore(flags.store, io).location;
       // read-write so that an index repaired on open is saved for the next search; a read-only
       // store (permissions) is still searchable
       const store = await core.openStore(dir, { env: io.env }).catch((error: unknown) => {

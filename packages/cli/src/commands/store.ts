@@ -1,6 +1,7 @@
 import type { CheckReport, LoomStore, StoreInfo } from '@promptloom/core';
 import { type Io, isInteractive, writeJson } from '../io.js';
 import { createProgress, type Progress } from '../progress.js';
+import { STORE_HELP, existingStore } from '../store-flag.js';
 import type { RegisterCommand } from './types.js';
 
 interface StoreFlags {
@@ -50,7 +51,7 @@ async function withStore<T>(io: Io, flags: StoreFlags, fn: (store: LoomStore, ba
     };
   };
   const openBar = isInteractive(io) ? await makeBar('index') : undefined;
-  const store = await core.openStore(core.defaultStoreDir(flags.store, io.env, io.cwd), { env: io.env, onProgress: openBar });
+  const store = await core.openStore(existingStore(flags.store, io).location, { env: io.env, onProgress: openBar });
   bar?.stop();
   try {
     return await fn(store, makeBar);
@@ -63,7 +64,7 @@ async function withStore<T>(io: Io, flags: StoreFlags, fn: (store: LoomStore, ba
 export const register: RegisterCommand = (program, io, setExit) => {
   const store = program.command('store').description('inspect and maintain the document store');
   const common = (cmd: ReturnType<typeof store.command>) =>
-    cmd.option('--store <dir>', 'store directory (default: LOOM_STORE, else ./.loom)').option('--json', 'print the result as JSON');
+    cmd.option('--store <dir>', STORE_HELP).option('--json', 'print the result as JSON');
 
   common(store.command('info').description('embedder, counts per language, index parameters and sizes'))
     .action(async (flags: StoreFlags) => {

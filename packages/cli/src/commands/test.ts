@@ -3,6 +3,7 @@ import { LoomError } from '@promptloom/core/spec';
 import type { CaseResult, LoadedPipeline, RunOptions } from '@promptloom/core';
 import { type Io, writeJson } from '../io.js';
 import { createProgress } from '../progress.js';
+import { RUN_STORE_HELP, storeOption } from '../store-flag.js';
 import { formatTable } from './recipes.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
 
@@ -88,7 +89,7 @@ async function test(files: string[], flags: TestFlags, io: Io, setExit: (code: n
   const recipes = await import('@promptloom/recipes');
   const options: RunOptions = {
     models: flags.model ? { default: core.parseModelFlag(flags.model) } : undefined,
-    store: flags.store ? resolve(io.cwd, flags.store) : undefined,
+    store: storeOption(flags.store, io),
     cache: flags.cache, env: io.env, signal: interruptSignal(),
     recipeDirs: recipes.recipeDirs({ cwd: io.cwd, env: io.env }),
   };
@@ -131,7 +132,7 @@ export const register: RegisterCommand = (program, io, setExit) => {
     .argument('[files...]', 'pipeline YAML files with a tests: block')
     .option('--recipes', 'also test every recipe (./recipes, the user folder, the shipped ones)')
     .option('--model <provider:name>', 'run with this model: `mode: model` cases run and `mode: offline` ones are skipped (default: $LOOM_MODEL; none: offline)')
-    .option('--store <dir>', 'document store for retrieve steps (default: $LOOM_STORE, else ./.loom)')
+    .option('--store <dir>', RUN_STORE_HELP)
     .option('--grep <text>', 'only cases whose name contains this text')
     .option('--json', 'print {cases, passed, failed, skipped} as JSON')
     .option('--no-cache', 'bypass the model call cache')

@@ -1,5 +1,5 @@
-import { resolve } from 'node:path';
-import { toLoomError } from '../errors.js';
+import { isLoomError, toLoomError } from '../errors.js';
+import { locateStore, storeExists, storeNotFound, type StoreLocation } from '../locate/store.js';
 import { resolveModel } from '../providers/resolve.js';
 import type { ModelHandle } from '../providers/types.js';
 import type { LoadedPipeline } from '../spec/types.js';
@@ -11,13 +11,22 @@ export type StoreCache = Map<string, Promise<unknown>>;
 
 export class RunResources {
   private readonly models = new Map<string, Promise<ModelHandle | undefined>>();
+  /**
+   * This run's store (locate/store.ts decides: --store, else the pipeline's `store:`, else the
+   * parent run's, else LOOM_STORE, else ./.loom). Retrieve steps read it and the call cache lives in it.
+   */
+  readonly store: StoreLocation;
 
   constructor(
     private readonly pipeline: LoadedPipeline,
     private readonly options: RunOptions,
     readonly env: Record<string, string | undefined>,
     readonly stores: StoreCache,
-  ) {}
+    /** the parent run's store, for a child pipeline */
+    inherited?: StoreLocation,
+  ) {
+    this.store = locateStore({ flag: options.store, pipeline, inherited, env });
+  }
 
   /** The model handle for a step's `model:` (or 'default'), once per name per run. */
   model(name: string | undefined): Promise<ModelHandle | undefined> {
@@ -31,27 +40,25 @@ export class RunResources {
   }
 
   private async resolveModel(name: string | undefined): Promise<ModelHandle | undefined> {
-    return (this.options.resolveModel ?? resolveModel)(name, this.pipeline, this.options);
+    if (this.options.resolveModel) return this.options.resolveModel(name, this.pipeline, this.options);
+    return resolveModel(name, this.pipeline, this.options, { store: this.store });
   }
 
   /**
-   * Where a step's store lives: the step's own `store` parameter, else the pipeline's `store:`
-   * (both relative to the pipeline's folder), else --store / options.store, else LOOM_STORE,
-   * else `.loom` in the working directory.
+   * The store a step reads: its own `store` parameter (relative to the pipeline's folder: a
+   * pipeline reading a second store names it), else the run's store.
    */
-  storeDir(dir?: string): string {
-    if (dir) return resolve(this.pipeline.dir, dir);
-    if (this.pipeline.spec.store) return resolve(this.pipeline.dir, this.pipeline.spec.store);
-    if (this.options.store) return resolve(this.options.store);
-    if (this.env.LOOM_STORE) return resolve(this.env.LOOM_STORE);
-    return resolve('.loom');
+  storeLocation(dir?: string): StoreLocation {
+    if (!dir) return this.store;
+    return locateStore({ pipeline: { file: this.pipeline.file, dir: this.pipeline.dir, spec: { store: dir } }, env: {} });
   }
 
   openStore(dir?: string): Promise<unknown> {
-    const path = this.storeDir(dir);
+    const loc = this.storeLocation(dir);
+    const path = loc.location;
     let store = this.stores.get(path);
     if (!store) {
-      store = this.open(path);
+      store = this.open(loc);
       this.stores.set(path, store);
       // a failed open is not cached: the next step gets a fresh try and the same clear error
       store.catch(() => this.stores.delete(path));
@@ -59,11 +66,18 @@ export class RunResources {
     return store;
   }
 
-  private async open(path: string): Promise<unknown> {
-    if (this.options.openStore) return this.options.openStore(path, { env: this.env });
+  private async open(loc: StoreLocation): Promise<unknown> {
+    if (this.options.openStore) return this.options.openStore(loc.location, { env: this.env });
+    if (!storeExists(loc)) throw storeNotFound(loc);
     // the store is heavy (SQLite, HNSW): imported only when a step opens one
     const { openStore } = await import('../store/index.js');
-    return openStore(path, { env: this.env });
+    try {
+      return await openStore(loc.location, { env: this.env });
+    } catch (error) {
+      // a folder without a store in it: say which setting chose it
+      if (isLoomError(error) && error.code === 'STORE_NOT_FOUND') throw storeNotFound(loc);
+      throw error;
+    }
   }
 }
 

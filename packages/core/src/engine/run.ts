@@ -10,6 +10,7 @@ import { inProcessExecutor, Semaphore } from './executor.js';
 import { planPipeline, stepIdsOf, type PlannedStep } from './plan.js';
 import { renderParams } from './render.js';
 import { closeStores, RunResources, type StoreCache } from './resources.js';
+import type { StoreLocation } from '../locate/store.js';
 import { CANCELLED, newRecord, stepError, type ChildCall, type RunState } from './state.js';
 import { runStep } from './step-runner.js';
 import type { RunEvent, RunEventListener, RunOptions, RunResult, StepRecord } from './types.js';
@@ -22,6 +23,8 @@ interface Lineage {
   chain: string[];
   limiter?: Semaphore;
   stores?: StoreCache;
+  /** the parent's store: a child pipeline without `store:` reads it */
+  store?: StoreLocation;
 }
 
 /**
@@ -62,7 +65,7 @@ async function runInternal(pipeline: LoadedPipeline, inputs: Record<string, unkn
     scope: { inputs: resolved, steps: {}, env: {}, run: runInfo(pipeline, options) },
     executor: options.executor ?? inProcessExecutor,
     controller: new AbortController(),
-    resources: new RunResources(pipeline, options, options.env ?? process.env, lineage.stores ?? new Map()),
+    resources: new RunResources(pipeline, options, options.env ?? process.env, lineage.stores ?? new Map(), lineage.store),
     runChild: (ref, childInputs, call) => runChild(state, lineage, ref, childInputs, call),
   };
   const onCancel = () => state.controller.abort(CANCELLED);
@@ -194,7 +197,7 @@ async function runChild(state: RunState, lineage: Lineage, ref: string, inputs: 
   if (++slot.children === 1) slot.lend();
   try {
     const options: RunOptions = { ...state.options, signal: call.signal, listeners: childListeners(state, call.stepId), onToken: undefined, dryRun: false };
-    const result = await runInternal(child, inputs, options, { chain: [...lineage.chain, file], limiter: state.limiter, stores: state.resources.stores });
+    const result = await runInternal(child, inputs, options, { chain: [...lineage.chain, file], limiter: state.limiter, stores: state.resources.stores, store: state.resources.store });
     addUsage(call.record.usage, result.usage);
     if (result.status === 'cancelled') throw CANCELLED;
     if (result.error) {

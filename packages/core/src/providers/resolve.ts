@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
 import { LoomError } from '../errors.js';
+import { locateStore, storeExists, type StoreLocation } from '../locate/store.js';
 import type { RunOptions } from '../engine/types.js';
 import type { LoadedPipeline, ModelConfig } from '../spec/types.js';
 import type { ModelHandle } from './types.js';
@@ -79,7 +78,7 @@ const handles = new WeakMap<RunOptions, Map<string, Promise<ModelHandle>>>();
  * such model is configured and the step did not name one: offline defaults run. Handles are
  * shared within a run (keyed by the RunOptions object).
  */
-export async function resolveModel(name: string | undefined, pipeline: LoadedPipeline, options: RunOptions): Promise<ModelHandle | undefined> {
+export async function resolveModel(name: string | undefined, pipeline: LoadedPipeline, options: RunOptions, run: RunContext = {}): Promise<ModelHandle | undefined> {
   const models = effectiveModels(pipeline, options);
   const key = name ?? 'default';
   const config = models[key];
@@ -95,16 +94,21 @@ export async function resolveModel(name: string | undefined, pipeline: LoadedPip
   if (!perRun) handles.set(options, (perRun = new Map()));
   let handle = perRun.get(key);
   if (!handle) {
-    handle = createHandle(key, config, pipeline, options);
+    handle = createHandle(key, config, pipeline, options, run);
     perRun.set(key, handle);
     handle.catch(() => perRun!.delete(key));
   }
   return handle;
 }
 
-async function createHandle(name: string, config: ModelConfig, pipeline: LoadedPipeline, options: RunOptions): Promise<ModelHandle> {
+/** What the running engine knows beyond the options: the store it resolved for the run. */
+export interface RunContext {
+  store?: StoreLocation;
+}
+
+async function createHandle(name: string, config: ModelConfig, pipeline: LoadedPipeline, options: RunOptions, run: RunContext): Promise<ModelHandle> {
   const env = options.env ?? process.env;
-  const storeDir = cacheDirFor(pipeline, options);
+  const storeDir = cacheDirFor(pipeline, options, run.store);
   const chatModel = options.chatModels?.[name];
   if (chatModel !== undefined) {
     if (!isChatModelLike(chatModel)) {
@@ -142,14 +146,11 @@ function chatModelName(model: unknown): string {
 }
 
 /**
- * Where the call cache lives: the run's store (RunOptions.store, the pipeline's `store:`,
- * LOOM_STORE, else ./.loom), when that directory exists. A run never creates a store: a
- * library user who never made one gets no files written behind their back.
+ * Where the call cache lives: in the run's store (locate/store.ts), when that is a folder that
+ * exists. A run never creates a store: a library user who never made one gets no files written
+ * behind their back.
  */
-export function cacheDirFor(pipeline: LoadedPipeline, options: RunOptions): string | undefined {
-  const env = options.env ?? process.env;
-  const dir = options.store
-    ? resolvePath(options.store)
-    : pipeline.spec.store ? resolvePath(pipeline.dir, pipeline.spec.store) : resolvePath(env.LOOM_STORE || '.loom');
-  return existsSync(dir) ? dir : undefined;
+export function cacheDirFor(pipeline: LoadedPipeline, options: RunOptions, store?: StoreLocation): string | undefined {
+  const loc = store ?? locateStore({ flag: options.store, pipeline, env: options.env ?? process.env });
+  return loc.kind === 'dir' && storeExists(loc) ? loc.location : undefined;
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LoomError } from '../errors.js';
+import { locateStore } from '../locate/store.js';
 import { storeError } from './errors.js';
 import { SqliteDb } from './sqlite.js';
 import { DEFAULT_HNSW, type HnswParams } from './hnsw.js';
@@ -12,9 +13,9 @@ export { LoomStore, type StoreEmbedder } from './store.js';
 
 export const DB_FILE = 'loom.db';
 
-/** Default store dir: --store, else LOOM_STORE, else `.loom` in the working directory. */
+/** The store for a command without a pipeline: --store, else LOOM_STORE, else ./.loom (locate/store.ts decides). */
 export function defaultStoreDir(flag?: string, env: Record<string, string | undefined> = process.env, cwd = process.cwd()): string {
-  return resolve(cwd, flag || env.LOOM_STORE || '.loom');
+  return locateStore({ flag, env, cwd }).location;
 }
 
 async function resolveEmbedder(spec: string, env?: Record<string, string | undefined>): Promise<StoreEmbedder> {
