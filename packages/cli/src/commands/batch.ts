@@ -9,6 +9,7 @@ import { addQueueOptions, queueExecutor, type QueueFlags } from '../queue-flags.
 import { loadForCli } from './plan.js';
 import { ledgerListener, parseConcurrency } from './run.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
+import { RUN_STORE_HELP, storeOption } from '../store-flag.js';
 
 interface BatchFlags extends QueueFlags {
   inputs: string;
@@ -100,7 +101,7 @@ export async function batch(file: string, flags: BatchFlags, io: Io): Promise<vo
   const { label, lines } = await readLines(flags, io);
   checkLines(core, pipeline, label, lines);
   const models = flags.model ? { default: core.parseModelFlag(flags.model) } : undefined;
-  const store = flags.store ? resolve(io.cwd, flags.store) : undefined;
+  const store = storeOption(flags.store, io);
   const executor = await queueExecutor(core, flags, { models, store, cache: flags.cache });
   const listeners: RunEventListener[] = [];
   const ledger = await ledgerListener(flags, pipeline, io);
@@ -147,7 +148,7 @@ export const register: RegisterCommand = (program, io) => {
     .option('--parallel <n>', `runs in flight at once (default ${DEFAULT_PARALLEL.local}; ${DEFAULT_PARALLEL.queue} with --queue)`, parseParallel)
     .option('--concurrency <n>', 'most steps (and foreach items) of one run at once (default 4)', parseConcurrency)
     .option('--model <provider:name>', 'model for `default`, e.g. openai:gpt-4o-mini (default: $LOOM_MODEL)')
-    .option('--store <dir>', 'document store, and where the batch is recorded for `loom runs` (default: $LOOM_STORE, else ./.loom)')
+    .option('--store <dir>', RUN_STORE_HELP)
     .option('--no-cache', 'bypass the model call cache');
   addQueueOptions(command, 'send the work to `loom worker`s')
     .addHelpText('after', `

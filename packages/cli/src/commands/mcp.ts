@@ -1,4 +1,5 @@
 import { stopSignal, type RegisterCommand } from './types.js';
+import { STORE_HELP, storeAt } from '../store-flag.js';
 
 interface McpFlags {
   store?: string;
@@ -10,7 +11,7 @@ export const register: RegisterCommand = (program, io) => {
   program
     .command('mcp')
     .description('an MCP server on stdin/stdout: tools search, ask, run_pipeline; the store\'s documents as resources')
-    .option('--store <dir>', 'store directory (default: $LOOM_STORE, else ./.loom)')
+    .option('--store <dir>', STORE_HELP)
     .option('--model <provider:name>', 'model for generated answers (default: $LOOM_MODEL; none: extractive)')
     .option('--pipelines <dir>', 'a folder of project pipelines to offer beside the recipes')
     .addHelpText('after', `
@@ -21,7 +22,7 @@ Over HTTP, \`loom serve\` answers MCP at /mcp (streamable HTTP).`)
       const core = await import('@promptloom/core');
       const server = await import('@promptloom/server');
       const mcp = await server.startMcpStdio({
-        store: core.defaultStoreDir(flags.store, io.env, io.cwd), model: flags.model, pipelinesDir: flags.pipelines,
+        store: storeAt(flags.store, io).location, model: flags.model, pipelinesDir: flags.pipelines,
         cwd: io.cwd, env: io.env, log: (line) => io.stderr.write(`${line}\n`),
       });
       // the client ends the session by closing stdin

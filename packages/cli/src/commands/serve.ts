@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import type { Io } from '../io.js';
 import { stopSignal, type RegisterCommand } from './types.js';
+import { STORE_HELP, storeAt } from '../store-flag.js';
 
 interface ServeFlags {
   store?: string;
@@ -39,7 +40,7 @@ function bytes(value: string): number {
 async function serveCommand(flags: ServeFlags, io: Io): Promise<void> {
   const core = await import('@promptloom/core');
   const server = await import('@promptloom/server');
-  const store = core.defaultStoreDir(flags.store, io.env, io.cwd);
+  const store = storeAt(flags.store, io).location;
   const handle = await server.serve({
     store, host: flags.host, port: flags.port, model: flags.model, pipelinesDir: flags.pipelines, cwd: io.cwd, env: io.env,
     apiKeys: flags.apiKey, allowAnonymous: flags.allowAnonymous === true, corsOrigins: flags.cors,
@@ -57,7 +58,7 @@ export const register: RegisterCommand = (program, io) => {
   program
     .command('serve')
     .description('serve the store: an OpenAI-compatible API, a REST API, MCP at /mcp and a page at /')
-    .option('--store <dir>', 'store directory (default: $LOOM_STORE, else ./.loom)')
+    .option('--store <dir>', STORE_HELP)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', whole(0, 65535), 8787)
     .option('--model <provider:name>', 'model for generated answers and follow-up questions (default: $LOOM_MODEL; none: extractive)')

@@ -82,7 +82,7 @@ export const register: RegisterCommand = (program, io, setExit) => {
     .command('sync')
     .description("keep the store in step with your community's sources: docs sites, forums, GitHub, git repositories, folders")
     .option('--sources <file>', 'the sources file (default: loom.sources.yaml)')
-    .option('--store <dir>', "store directory (default: LOOM_STORE, else the file's store:, else ./.loom)")
+    .option('--store <dir>', "store folder (default: the sources file's store:, else LOOM_STORE, else ./.loom)")
     .option('--only <name...>', 'sync only these sources')
     .option('--full', 'list forums and GitHub completely and remove what is gone (sitemaps, git and folders always do)')
     .option('--embedder <spec>', 'embedder for a new store (default: the store\'s, else local)')

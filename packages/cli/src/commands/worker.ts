@@ -1,10 +1,10 @@
-import { resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { LoomError } from '@promptloom/core/spec';
 import { isInteractive, type Io } from '../io.js';
 import { addQueueOptions, type QueueFlags } from '../queue-flags.js';
 import { parseConcurrency } from './run.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
+import { storeOption } from '../store-flag.js';
 
 interface WorkerFlags extends QueueFlags {
   concurrency: number;
@@ -32,7 +32,7 @@ export async function worker(flags: WorkerFlags, io: Io): Promise<void> {
   };
   const w = await core.startQueueWorker({
     url: core.parseQueueUrl(flags.queue), prefix: flags.prefix, concurrency: flags.concurrency, rate, env: io.env,
-    store: flags.store ? resolve(io.cwd, flags.store) : undefined, lockDurationMs: flags.lockTimeout, stalledIntervalMs: flags.lockTimeout,
+    store: storeOption(flags.store, io), lockDurationMs: flags.lockTimeout, stalledIntervalMs: flags.lockTimeout,
     onJob: (e) => {
       if (e.phase === 'start') running++;
       else {

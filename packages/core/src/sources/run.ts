@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { LoomError, isLoomError } from '../errors.js';
-import { defaultStoreDir, ensureDir, openStore } from '../store/index.js';
+import { ensureDir, openStore } from '../store/index.js';
+import { locateStore } from '../locate/store.js';
 import { acquireLock } from '../store/lock.js';
 import type { LoomStore } from '../store/store.js';
 import type { RetryPolicy } from '../engine/retry.js';
@@ -14,7 +15,7 @@ import { DEFAULT_SOURCES_FILE, loadSources } from './load.js';
 export interface SyncOptions {
   /** the sources file (default loom.sources.yaml in cwd), or one already loaded */
   sources?: string | SourcesFile;
-  /** --store; else LOOM_STORE, else the file's `store:`, else .loom */
+  /** --store; else the file's `store:`, else LOOM_STORE, else .loom (locate/store.ts) */
   store?: string;
   /** sync only the sources with these names */
   only?: string[];
@@ -67,7 +68,8 @@ export async function syncSources(options: SyncOptions = {}): Promise<SyncSummar
   const env = options.env ?? process.env;
   const file = typeof options.sources === 'object' ? options.sources : loadSources(options.sources ?? DEFAULT_SOURCES_FILE, cwd);
   const selected = selectSources(file.sources, options.only);
-  const dir = options.store || env.LOOM_STORE || !file.store ? defaultStoreDir(options.store, env, cwd) : resolve(file.dir, file.store);
+  // the one store rule (locate/store.ts): --store, else the sources file's store:, else LOOM_STORE, else ./.loom
+  const dir = locateStore({ flag: options.store, pipeline: { file: file.file, dir: file.dir, spec: { store: file.store } }, env, cwd }).location;
   ensureDir(dir);
   const lock = await acquireLock(dir, `loom sync ${selected.map((s) => s.name).join(' ')}`.slice(0, 200), options.lockWaitMs);
   try {

@@ -62,7 +62,7 @@ export const SOURCE_SCHEMAS = {
 
 export const sourcesTopSchema = z.strictObject({
   version: z.literal(1),
-  store: z.string().min(1).optional().describe('store directory, relative to the sources file (--store and LOOM_STORE win)'),
+  store: z.string().min(1).optional().describe('store directory, relative to the sources file (--store wins over it; it wins over LOOM_STORE)'),
   sources: z.array(z.record(z.string(), z.unknown())).min(1),
 });
 
