@@ -24,6 +24,17 @@ describe('toRunnable', () => {
     expect(await toRunnable(shout).batch([{ text: 'a' }, { text: '中文' }, 'b'])).toEqual([{ text: 'A!' }, { text: '中文!' }, { text: 'B!' }]);
   });
 
+  it('takes a plain string for the one input without a default, the others keeping theirs', async () => {
+    const tagged = pipelineOf(
+      [{ id: 'up', kind: 't_echo', params: { value: '{{ inputs.text | upcase }}/{{ inputs.lang }}/{{ inputs.k }}' } }],
+      { text: '{{ steps.up.value }}' },
+      { text: { type: 'string', required: true }, lang: { type: 'string', default: 'en' }, k: { type: 'number', default: 3 } },
+    );
+    expect(await toRunnable(tagged).invoke('hi')).toEqual({ text: 'HI/en/3' });
+    const two = pipelineOf([{ id: 'e', kind: 't_echo', params: { value: 1 } }], {}, { a: { type: 'string' }, b: { type: 'string' } });
+    await expect(toRunnable(two).invoke('x')).rejects.toMatchObject({ code: 'INPUT_INVALID' });
+  });
+
   it('throws the step\'s LoomError on failure, and INPUT_INVALID for bad inputs', async () => {
     const failing = pipelineOf([{ id: 'boom', kind: 't_flaky', params: { key: 'runnable', failures: 9, retryable: false } }]);
     await expect(toRunnable(failing).invoke({})).rejects.toMatchObject({ code: 'PROVIDER_RATE_LIMIT', stepId: 'boom' });

@@ -1,6 +1,6 @@
 import { CheckContext, isPlainObject, type Path } from './context.js';
-import { closest } from './diagnostics.js';
-import { isTemplate, templateGlobalRefs } from './template.js';
+import { closest, didYouMean } from './diagnostics.js';
+import { filterNames, isTemplate, templateGlobalRefs } from './template.js';
 import { kindInfo, type StepInfo } from './check-structure.js';
 import { LOOP_INFO_NAME, STEP_COMMON_KEYS } from './schema.js';
 
@@ -92,8 +92,10 @@ class RefChecker {
       refs = templateGlobalRefs(text, asCondition);
     } catch (error) {
       const message = (error as Error).message.split('\n')[0];
+      const filter = /undefined filter: ([\w-]+)/.exec(message)?.[1];
+      const guess = filter ? didYouMean(filter, filterNames()) : undefined;
       this.ctx.report('template-syntax', `${scope.where}: template error: ${message}`, path, {
-        hint: 'templates are Liquid: {{ inputs.name }}, {{ steps.id.field | join: ", " }}, {% if ... %}…{% endif %}',
+        hint: guess ?? 'templates are Liquid: {{ inputs.name }}, {{ steps.id.field | join: ", " }}, {% if ... %}…{% endif %}',
       });
       return;
     }

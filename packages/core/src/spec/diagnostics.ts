@@ -26,7 +26,12 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   let best: string | undefined;
   let bestDist = max + 1;
   let prefix: string | undefined;
-  for (const c of candidates) {
+  const list = [...candidates];
+  // "retries" for "retry", "inputs" for "input": a plural of a name is that name, before any near miss
+  const stems = [lower.replace(/ies$/, 'y'), lower.replace(/e?s$/, '')].filter((s) => s !== lower && s.length >= 3);
+  const stem = list.find((c) => c !== word && stems.includes(c.toLowerCase()));
+  if (stem) return stem;
+  for (const c of list) {
     if (c === word) continue;
     const cl = c.toLowerCase();
     const d = cl === lower ? 0 : editDistance(lower, cl, max);

@@ -76,7 +76,7 @@ export function parseYamlSource(src: SpecSource): { ctx: CheckContext; ok: boole
   const lineCounter = new LineCounter();
   // logLevel 'error': the library would print process warnings (e.g. about collection keys) to stderr
   const doc = parseDocument(src.text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, logLevel: 'error' });
-  const yamlDiags = yamlDiagnostics(doc, lineCounter);
+  const yamlDiags = yamlDiagnostics(doc, lineCounter, src.text);
   const value = toPlain(doc);
   const ctx = new CheckContext(doc, lineCounter, value.ok ? value.value : null, src.name);
   ctx.diagnostics.push(...yamlDiags);

@@ -43,6 +43,11 @@ const liquid = createSafeLiquid({
 
 liquid.registerFilter('json', (v: unknown, indent?: number) => JSON.stringify(v, null, indent ?? 0));
 
+/** Names of the filters templates may use, for did-you-mean on an unknown one. */
+export function filterNames(): string[] {
+  return Object.keys(liquid.filters);
+}
+
 const WHOLE = /^\s*\{\{-?\s*([\s\S]*?)\s*-?\}\}\s*$/;
 
 export type Scope = Record<string, unknown>;

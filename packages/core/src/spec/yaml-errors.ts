@@ -28,7 +28,7 @@ function hintFor(code: string, message: string): string | undefined {
 }
 
 /** The yaml library's own errors and warnings as diagnostics, at the positions it reports. */
-export function yamlDiagnostics(doc: Document.Parsed, lc: LineCounter): Diagnostic[] {
+export function yamlDiagnostics(doc: Document.Parsed, lc: LineCounter, source = ''): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Set<number>();
   for (const [list, severity] of [[doc.errors, 'error'], [doc.warnings, 'warning']] as const) {
@@ -50,6 +50,11 @@ export function yamlDiagnostics(doc: Document.Parsed, lc: LineCounter): Diagnost
       } else if (e.code === 'DUPLICATE_KEY') {
         message = duplicateKeyMessage(doc, lc, e.pos[0]) ?? message;
       }
+      const colon = e.code === 'BLOCK_AS_IMPLICIT_KEY' ? unquotedColon(source, lc, e.pos[0]) : undefined;
+      if (colon) {
+        range = colon.range;
+        message = `this value contains ": ", which YAML reads as another key: quote this value (${e.code})`;
+      }
       const pos = lc.linePos(range[0]);
       out.push({
         code: e.code === 'DUPLICATE_KEY' ? 'duplicate-key' : severity === 'error' ? 'yaml-syntax' : 'yaml-warning',
@@ -58,12 +63,29 @@ export function yamlDiagnostics(doc: Document.Parsed, lc: LineCounter): Diagnost
         line: pos.line,
         col: pos.col,
         severity,
-        hint: hintFor(e.code, e.message),
+        hint: colon ? `${colon.key}: "${colon.value.replace(/"/g, '\\"')}"` : hintFor(e.code, e.message),
       });
     }
   }
   out.push(...unquotedTemplates(doc, lc));
   return out;
+}
+
+/**
+ * `description: A brief on a Vue topic: per-page …` — the second ": " makes YAML read a nested
+ * mapping, and the library says "Nested mappings are not allowed in compact mappings". When the
+ * error's line is a plain `key: value` whose value holds ": ", the value needs quotes.
+ */
+function unquotedColon(source: string, lc: LineCounter, pos: number): { range: [number, number]; key: string; value: string } | undefined {
+  const { line } = lc.linePos(pos);
+  const start = lc.lineStarts[line - 1];
+  if (start === undefined) return undefined;
+  const end = source.indexOf('\n', start);
+  const text = source.slice(start, end < 0 ? undefined : end).replace(/\r$/, '');
+  const m = /^(\s*(?:- )?)([\w.-]+):[ \t]+([^'"{[|>&*!#\s][^#]*?)\s*$/.exec(text);
+  if (!m || !/:\s/.test(m[3])) return undefined;
+  const at = start + text.indexOf(m[3], m[1].length + m[2].length + 1);
+  return { range: [at, at + m[3].length], key: m[2], value: m[3] };
 }
 
 /**

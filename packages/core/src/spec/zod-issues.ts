@@ -76,6 +76,16 @@ export function describeValue(v: unknown): string {
   return `the string "${String(v).slice(0, 40)}"`;
 }
 
+/**
+ * Where an unknown key sits: `inputs.q`, `tests[0].assert[1]` for the document's own sections,
+ * `prompt step "a"` (plus the path inside it) for a step's parameters.
+ */
+function placeOf(label: string, full: Path, relative: Path): string {
+  const text = (path: Path) => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  if (label === 'pipeline') return full.length ? text(full) : label;
+  return relative.length ? `${label}, ${text(relative)}` : label;
+}
+
 function fieldName(label: string, path: Path): string {
   const tail = path.filter((p) => typeof p === 'string');
   return tail.length > 0 ? `"${tail.join('.')}"` : label;
@@ -105,7 +115,8 @@ function reportIssue(ctx: CheckContext, schema: AnySchema, issue: Issue, root: u
       const known = knownKeys(schema, path);
       for (const key of issue.keys) {
         const hint = didYouMean(key, known) ?? (known.length > 0 ? `allowed here: ${known.join(', ')}` : undefined);
-        ctx.report('unknown-key', `${label}: unknown key "${key}"`, [...full, key], { at: 'key', hint });
+        // named where it is (inputs.q, tests[0].assert[0]), not by the whole document's label
+        ctx.report('unknown-key', `${placeOf(label, full, path)}: unknown key "${key}"`, [...full, key], { at: 'key', hint });
       }
       return;
     }
