@@ -85,6 +85,22 @@ describe('loom serve', () => {
     expect(String(error)).not.toMatch(/\bat .*\.js:\d+/);
   });
 
+  it('--workers 2: one line, two worker processes answering on one port, all gone after SIGTERM', async () => {
+    const s = await serve(['--workers', '2']);
+    expect(s.stdout()).toMatch(/^listening http:\/\/127\.0\.0\.1:\d+\n$/);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => fetch(`${s.url}/v1/search?q=retries&k=1`).then((r) => r.status)));
+    expect(answers).toEqual([200, 200, 200, 200, 200, 200]);
+    // connections are handed out round-robin: concurrent ones reach both workers
+    const workers = await Promise.all(Array.from({ length: 8 }, () => fetch(`${s.url}/healthz`).then(async (r) => (await r.json()).worker)));
+    expect(new Set(workers)).toEqual(new Set([1, 2]));
+    s.child.kill('SIGTERM');
+    expect(await s.exit).toBe(0);
+    expect(s.stdout().trim().split('\n')).toHaveLength(1);
+    // the port is free again: no worker was left behind
+    const refused = await fetch(`${s.url}/healthz`).then(() => false, () => true);
+    expect(refused).toBe(true);
+  }, 120_000);
+
   it('refuses a bad flag with exit 1', async () => {
     const error = await serve(['--max-runs', '0']).catch((e: Error) => e);
     expect(String(error)).toContain('exited (1)');

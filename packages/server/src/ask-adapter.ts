@@ -88,16 +88,16 @@ function hitsOf(result: RunResult): Hit[] {
 
 const URL_KEYS = ['url', 'canonical_url', 'permalink', 'source_url'];
 
-/** A citation's link: a front-matter URL of the cited page, only http(s) (a page must not link javascript:). */
-export function urlOfMetadata(metadata: Record<string, unknown> | undefined): string | undefined {
-  for (const key of URL_KEYS) {
-    const v = metadata?.[key];
-    if (typeof v === 'string' && /^https?:\/\//i.test(v)) return v;
-  }
-  return undefined;
+/**
+ * A hit's page address: its provenance URL (synced pages), else a front-matter URL; only
+ * http(s), since the page turns it into a link (never javascript:).
+ */
+export function urlOfHit(hit: Pick<Hit, 'url' | 'metadata'>): string | undefined {
+  const candidates = [hit.url, ...URL_KEYS.map((key) => hit.metadata?.[key])];
+  return candidates.find((v): v is string => typeof v === 'string' && /^https?:\/\//i.test(v));
 }
 
 function withUrl(c: Citation, hits: Hit[]): Citation {
-  const url = urlOfMetadata(hits.find((h) => h.source === c.source && urlOfMetadata(h.metadata))?.metadata);
-  return url ? { ...c, url } : c;
+  const hit = hits.find((h) => h.source === c.source && urlOfHit(h));
+  return hit ? { ...c, url: urlOfHit(hit) } : c;
 }

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import type { Service } from './service.js';
 
@@ -5,7 +6,8 @@ const MODEL_CHECK_TTL_MS = 10_000;
 
 /** Probes for load balancers (no key needed) and Prometheus metrics. */
 export function registerHealth(app: FastifyInstance, service: Service): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // `worker` tells replicas apart behind --workers (0: a single process)
+  app.get('/healthz', async () => ({ status: 'ok', worker: cluster.worker?.id ?? 0 }));
 
   let modelCheck: { at: number; result: Promise<{ ok: boolean; detail: string }> } | undefined;
   const checkModel = () => {

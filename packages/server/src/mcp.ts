@@ -1,9 +1,8 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { askQuestion } from './ask-adapter.js';
+import { askQuestion, urlOfHit } from './ask-adapter.js';
 import { toHttpError } from './http-error.js';
-import { urlOfMetadata } from './ask-adapter.js';
 import { runEntry } from './runner.js';
 import type { Service } from './service.js';
 
@@ -27,7 +26,7 @@ export async function createMcpServer(service: Service): Promise<McpServer> {
     try {
       const store = await service.store.get();
       const hits = await store.search(query, { k: k ?? 6, lang, filter });
-      return text(hits.map((h) => ({ source: h.source, heading: h.heading, url: urlOfMetadata(h.metadata) ?? null, lang: h.lang, score: h.score, text: h.text })));
+      return text(hits.map((h) => ({ source: h.source, heading: h.heading, url: urlOfHit(h) ?? null, lang: h.lang, score: h.score, text: h.text })));
     } catch (error) {
       return failed(error);
     }

@@ -80,7 +80,7 @@ describe('REST', () => {
   });
 
   it('answers the probes, and counts requests, runs and errors in /metrics', async () => {
-    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok', worker: 0 });
     const ready = await (await fetch(`${server.url}/readyz`)).json();
     expect(ready).toMatchObject({ ready: true, store: { ok: true, chunks: expect.any(Number) }, model: { ok: true } });
     const res = await fetch(`${server.url}/metrics`);
