@@ -30,6 +30,10 @@ export type ErrorCode =
   | 'STORE_EMBEDDER_MISMATCH' // exit 1
   | 'STORE_CORRUPT' // exit 2
   | 'STORE_IO' // exit 2 (read-only, disk full)
+  | 'STORE_UNAVAILABLE' // exit 2: the PostgreSQL server cannot be reached or dropped the connection
+  | 'STORE_AUTH' // exit 1: PostgreSQL refused the login
+  | 'STORE_TIMEOUT' // exit 2: a PostgreSQL statement ran past its timeout
+  | 'STORE_EXTENSION_MISSING' // exit 1: the PostgreSQL server has no pgvector
   | 'INGEST_BAD_FILE' // a warning-level problem with one file; exit 1 if fatal
   // distributed runs
   | 'QUEUE_UNAVAILABLE' // Redis behind --queue does not answer (exit 2)
@@ -45,6 +49,7 @@ const ALL_CODES: Record<ErrorCode, true> = {
   PROVIDER_UNAVAILABLE: true, PROVIDER_RATE_LIMIT: true, PROVIDER_SERVER_ERROR: true, PROVIDER_BAD_RESPONSE: true,
   PROVIDER_AUTH: true, PROVIDER_BAD_REQUEST: true, PROVIDER_NOT_CONFIGURED: true,
   STORE_NOT_FOUND: true, STORE_LOCKED: true, STORE_EMBEDDER_MISMATCH: true, STORE_CORRUPT: true, STORE_IO: true,
+  STORE_UNAVAILABLE: true, STORE_AUTH: true, STORE_TIMEOUT: true, STORE_EXTENSION_MISSING: true,
   INGEST_BAD_FILE: true, QUEUE_UNAVAILABLE: true, SYNC_FETCH_FAILED: true, SYNC_SOURCE_FAILED: true, INTERNAL: true,
 };
 
@@ -54,6 +59,7 @@ export const ERROR_CODES: readonly ErrorCode[] = Object.keys(ALL_CODES) as Error
 const USER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SPEC_INVALID', 'SPEC_NOT_FOUND', 'SPEC_TOO_LARGE', 'INPUT_INVALID', 'USAGE', 'CONFIG_INVALID',
   'PROVIDER_NOT_CONFIGURED', 'STORE_NOT_FOUND', 'STORE_LOCKED', 'STORE_EMBEDDER_MISMATCH', 'INGEST_BAD_FILE',
+  'STORE_AUTH', 'STORE_EXTENSION_MISSING',
 ]);
 
 /** A problem found in a file, with an offset into its source (turned into line:col only when printed). */

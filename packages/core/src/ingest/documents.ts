@@ -1,8 +1,28 @@
 import type { ParsedDocument } from '../text/chunk.js';
 import { detectLanguage } from '../text/lang.js';
-import type { LoomStore, StoreDocument } from '../store/store.js';
-import type { ChunkRecord } from '../store/backend.js';
+import type { StoreDocument } from '../store/store.js';
+import type { ChunkRecord, SourceRecord, SourceRow } from '../store/backend.js';
 import { chunkUid, embeddingInput, ftsFields, HEADING_SEPARATOR, inputHash } from '../store/records.js';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** The reads and writes an ingest or sync makes: the SQLite store answers at once, PostgreSQL with promises. */
+export interface IngestBackend {
+  getSetting<T>(key: string): MaybePromise<T | undefined>;
+  setSetting(key: string, value: unknown): MaybePromise<void>;
+  sourcesUnder(dir: string): MaybePromise<SourceRow[]>;
+  sourcesOfFile(file: string): MaybePromise<SourceRow[]>;
+  sourcesByHash(hash: string): MaybePromise<SourceRow[]>;
+  moveSource(id: number, to: { file: string; path: string; name: string; mtimeMs: number }, uids: Map<number, string>): MaybePromise<void>;
+  chunksOfSource(sourceId: number): MaybePromise<{ id: number; ord: number; textHash: string }[]>;
+  delete(sourceIds: number[]): MaybePromise<void>;
+}
+
+/** A store as an ingest writes it (inside its writer lock): lookups, and the store's one write path. */
+export interface IngestTarget {
+  readonly backend: IngestBackend;
+  upsertDocuments(docs: StoreDocument[], signal?: AbortSignal): Promise<{ embedded: number }>;
+}
 
 /** A document ready to write (the store's StoreDocument). */
 export type PendingDocument = StoreDocument;
@@ -33,6 +53,6 @@ export async function chunkRecords(parsed: ParsedDocument, key: string, title: s
 }
 
 /** Writes a batch through the store's one write path (see LoomStore.upsertDocuments); returns how many chunks were embedded. */
-export async function writeDocuments(store: LoomStore, batch: PendingDocument[], signal?: AbortSignal): Promise<number> {
+export async function writeDocuments(store: IngestTarget, batch: PendingDocument[], signal?: AbortSignal): Promise<number> {
   return (await store.upsertDocuments(batch, signal)).embedded;
 }

@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { LoomError } from '../errors.js';
 import { ensureDir, openStore } from '../store/index.js';
 import { acquireLock } from '../store/lock.js';
-import { walk } from './walk.js';
+import { isPostgresUrl } from '../store/pg/url.js';
+import { walk, type WalkResult } from './walk.js';
 import { IngestRun, type IngestSummary } from './run.js';
 
 export type { IngestSummary } from './run.js';
@@ -52,6 +53,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     throw new LoomError('USAGE', `chunk size must be a whole number of characters ≥ 100 (got ${options.chunkSize})`);
   }
   const walked = walk(options.paths, options.cwd);
+  if (isPostgresUrl(options.store)) return ingestPg(options, walked, t0);
   const dir = resolve(options.cwd ?? process.cwd(), options.store);
   ensureDir(dir);
   // lock before opening: a second ingest must not first replay the running one's changes
@@ -63,7 +65,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         const run = new IngestRun(store, walked, options);
         if (store.reembedPending) await store.reembedAll(options.onProgress, options.signal);
         await run.files();
-        if (options.prune) run.prune();
+        if (options.prune) await run.prune();
         return run.finish(t0);
       }, { lock });
     } finally {
@@ -71,5 +73,21 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     }
   } finally {
     lock.release();
+  }
+}
+
+/** The same ingest into a PostgreSQL store, under its advisory writer lock. */
+async function ingestPg(options: IngestOptions, walked: WalkResult, t0: number): Promise<IngestSummary> {
+  const { openPgStore } = await import('../store/pg/store.js');
+  const store = await openPgStore(options.store, { embedder: options.embedder, create: true, reembed: options.reembed, env: options.env });
+  try {
+    return await store.write(`loom ingest ${options.paths.join(' ')}`.slice(0, 200), async () => {
+      const run = new IngestRun(store, walked, options);
+      await run.files();
+      if (options.prune) await run.prune();
+      return run.finish(t0);
+    }, { waitMs: options.lockWaitMs });
+  } finally {
+    await store.close();
   }
 }

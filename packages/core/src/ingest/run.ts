@@ -3,10 +3,9 @@ import { sep } from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { isLoomError } from '../errors.js';
 import { DEFAULT_MAX_CHARS, DEFAULT_OVERLAP_CHARS, type ChunkOptions } from '../text/chunk.js';
-import type { LoomStore } from '../store/store.js';
 import type { SourceRecord, SourceRow } from '../store/backend.js';
 import { chunkUid, inputHash } from '../store/records.js';
-import { chunkRecords, writeDocuments, type PendingDocument } from './documents.js';
+import { chunkRecords, writeDocuments, type IngestTarget, type PendingDocument } from './documents.js';
 import { decode, looksBinary, readDocuments, type ReadDocument } from './read.js';
 import type { WalkedFile, WalkResult } from './walk.js';
 import type { IngestOptions } from './index.js';
@@ -43,19 +42,24 @@ export class IngestRun {
   private pendingChunks = 0;
   private readonly seenFiles = new Set<string>();
   private readonly seenKeys = new Set<string>();
-  private readonly chunker: ChunkOptions;
-  private readonly fingerprint: string;
+  private chunker: ChunkOptions = { maxChars: DEFAULT_MAX_CHARS, overlapChars: DEFAULT_OVERLAP_CHARS };
+  private fingerprint?: string;
 
-  constructor(private readonly store: LoomStore, private readonly walked: WalkResult, private readonly options: IngestOptions) {
-    const stored = store.db.getSetting<{ maxChars: number; overlapChars: number }>('chunker');
-    this.chunker = {
-      maxChars: options.chunkSize ?? stored?.maxChars ?? DEFAULT_MAX_CHARS,
-      overlapChars: options.chunkOverlap ?? stored?.overlapChars ?? DEFAULT_OVERLAP_CHARS,
-    };
-    store.db.setSetting('chunker', { ...this.chunker, reader: READER_VERSION });
-    // metadata given by the caller (a sync source's name and weight) is part of what a hash covers
-    this.fingerprint = `v${READER_VERSION}:${this.chunker.maxChars}:${this.chunker.overlapChars}${options.meta ? `:${JSON.stringify(options.meta)}` : ''}`;
+  constructor(private readonly store: IngestTarget, private readonly walked: WalkResult, private readonly options: IngestOptions) {
     for (const w of walked.warnings) this.skip(w.file, w.reason);
+  }
+
+  /** Reads and records the chunker settings once (a PostgreSQL store answers asynchronously). */
+  private async init(): Promise<void> {
+    if (this.fingerprint !== undefined) return;
+    const stored = await this.store.backend.getSetting<{ maxChars: number; overlapChars: number }>('chunker');
+    this.chunker = {
+      maxChars: this.options.chunkSize ?? stored?.maxChars ?? DEFAULT_MAX_CHARS,
+      overlapChars: this.options.chunkOverlap ?? stored?.overlapChars ?? DEFAULT_OVERLAP_CHARS,
+    };
+    await this.store.backend.setSetting('chunker', { ...this.chunker, reader: READER_VERSION });
+    // metadata given by the caller (a sync source's name and weight) is part of what a hash covers
+    this.fingerprint = `v${READER_VERSION}:${this.chunker.maxChars}:${this.chunker.overlapChars}${this.options.meta ? `:${JSON.stringify(this.options.meta)}` : ''}`;
   }
 
   private skip(file: string, reason: string): void {
@@ -64,6 +68,7 @@ export class IngestRun {
   }
 
   async files(): Promise<void> {
+    await this.init();
     const files = this.walked.files;
     this.options.onProgress?.({ phase: 'ingest', done: 0, total: files.length });
     for (let i = 0; i < files.length; i++) {
@@ -98,7 +103,7 @@ export class IngestRun {
     const { docs, problems } = read;
     if (problems.length > 0) this.options.onWarning?.(`${f.name}: ${problems.join('; ')}`);
     if (docs.length === 0 && problems.length > 0) this.s.skipped.push({ file: f.name, reason: problems[0] });
-    const existing = new Map(this.store.backend.sourcesOfFile(f.abs).map((s) => [s.path, s]));
+    const existing = new Map((await this.store.backend.sourcesOfFile(f.abs)).map((s) => [s.path, s]));
     const keys = new Set<string>();
     for (const doc of docs) {
       const key = doc.record ? `${f.abs}#${doc.record}` : f.abs;
@@ -109,7 +114,7 @@ export class IngestRun {
     }
     const gone = [...existing.values()].filter((s) => !keys.has(s.path)).map((s) => s.id);
     if (gone.length > 0) {
-      this.store.backend.delete(gone);
+      await this.store.backend.delete(gone);
       this.s.removed += gone.length;
     }
   }
@@ -117,11 +122,11 @@ export class IngestRun {
   private async document(doc: ReadDocument, key: string, name: string, f: WalkedFile, old: SourceRow | undefined): Promise<void> {
     const hash = inputHash(`${this.fingerprint}\u0000${doc.content}`);
     if (old && old.hash === hash) {
-      if (old.name !== name) this.store.backend.moveSource(old.id, { file: f.abs, path: key, name, mtimeMs: f.mtimeMs }, new Map());
+      if (old.name !== name) await this.store.backend.moveSource(old.id, { file: f.abs, path: key, name, mtimeMs: f.mtimeMs }, new Map());
       this.s.unchanged++;
       return;
     }
-    if (!old && this.tryRename(hash, key, name, f)) return;
+    if (!old && (await this.tryRename(hash, key, name, f))) return;
     let pending: Pending;
     try {
       pending = await this.prepare(doc, key, name, hash, f);
@@ -131,7 +136,7 @@ export class IngestRun {
       return this.skip(name, unparsable(error));
     }
     if (pending.chunks.length === 0) {
-      if (old) { this.store.backend.delete([old.id]); this.s.removed++; }
+      if (old) { await this.store.backend.delete([old.id]); this.s.removed++; }
       return;
     }
     pending.kind = old ? 'updated' : 'added';
@@ -140,17 +145,17 @@ export class IngestRun {
   }
 
   /** Same content under a new path while the old file is gone: move the document, keep its vectors. */
-  private tryRename(hash: string, key: string, name: string, f: WalkedFile): boolean {
-    const from = this.store.backend.sourcesByHash(hash).find((s) => s.path !== key && !this.seenKeys.has(s.path) && s.file !== '' && !existsSync(s.file));
+  private async tryRename(hash: string, key: string, name: string, f: WalkedFile): Promise<boolean> {
+    const from = (await this.store.backend.sourcesByHash(hash)).find((s) => s.path !== key && !this.seenKeys.has(s.path) && s.file !== '' && !existsSync(s.file));
     if (!from) return false;
     const uids = new Map<number, string>();
     const occurrences = new Map<string, number>();
-    for (const c of this.store.backend.chunksOfSource(from.id)) {
+    for (const c of await this.store.backend.chunksOfSource(from.id)) {
       const n = occurrences.get(c.textHash) ?? 0;
       occurrences.set(c.textHash, n + 1);
       uids.set(c.id, chunkUid(key, c.textHash, n));
     }
-    this.store.backend.moveSource(from.id, { file: f.abs, path: key, name, mtimeMs: f.mtimeMs }, uids);
+    await this.store.backend.moveSource(from.id, { file: f.abs, path: key, name, mtimeMs: f.mtimeMs }, uids);
     this.seenKeys.add(from.path);
     this.s.renamed++;
     return true;
@@ -179,14 +184,14 @@ export class IngestRun {
   }
 
   /** Removes documents under the given folders whose files were not seen in this run. */
-  prune(): void {
+  async prune(): Promise<void> {
     const gone = new Set<number>();
     for (const dir of this.walked.dirs) {
-      for (const s of this.store.backend.sourcesUnder(dir.endsWith(sep) ? dir : dir + sep)) {
+      for (const s of await this.store.backend.sourcesUnder(dir.endsWith(sep) ? dir : dir + sep)) {
         if (!this.seenFiles.has(s.file)) gone.add(s.id);
       }
     }
-    this.store.backend.delete([...gone]);
+    await this.store.backend.delete([...gone]);
     this.s.removed += gone.size;
   }
 

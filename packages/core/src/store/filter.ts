@@ -1,4 +1,24 @@
+import picomatch from 'picomatch';
 import { LoomError } from '../errors.js';
+
+const GLOB_CACHE = new Map<string, (s: string) => boolean>();
+
+/** More wildcards than this and a glob's regex can backtrack for minutes on a long path. */
+const MAX_GLOB_WILDCARDS = 12;
+
+/** Whether a source name matches a `source=` glob (1/0: SQLite functions return numbers). */
+export function globMatch(pattern: string, value: string): number {
+  let m = GLOB_CACHE.get(pattern);
+  if (!m) {
+    if ((pattern.match(/[*?]/g) ?? []).length > MAX_GLOB_WILDCARDS) {
+      throw new LoomError('USAGE', `source filter "${pattern}" has more than ${MAX_GLOB_WILDCARDS} wildcards`, { hint: 'use a simpler glob, e.g. source=guide/** or source=**/*.md' });
+    }
+    m = picomatch(pattern, { dot: true });
+    if (GLOB_CACHE.size > 100) GLOB_CACHE.clear();
+    GLOB_CACHE.set(pattern, m);
+  }
+  return m(value) ? 1 : 0;
+}
 
 export type FilterScalar = string | number | boolean;
 /** A value to match: a scalar, or an array meaning "any of". */

@@ -89,7 +89,7 @@ function specOf(id: string): string {
  * it with another is refused unless `reembed`. A missing, stale or foreign HNSW file is repaired
  * from SQLite here, so every open starts consistent.
  */
-export async function openStore(dir: string, options: OpenStoreOptions & { embeddings?: StoreEmbedder; hnsw?: Partial<HnswParams> } = {}): Promise<LoomStore> {
+export async function openStore(dir: string, options: OpenOptions = {}): Promise<LoomStore> {
   const root = resolve(dir);
   const dbFile = join(root, DB_FILE);
   if (!existsSync(dbFile)) {
@@ -107,8 +107,13 @@ export async function openStore(dir: string, options: OpenStoreOptions & { embed
   }
 }
 
-async function openOn(db: SqliteDb, root: string, options: OpenStoreOptions & { embeddings?: StoreEmbedder; hnsw?: Partial<HnswParams> }): Promise<LoomStore> {
-  const stored = db.getSetting<EmbedderSetting>('embedder');
+type OpenOptions = OpenStoreOptions & { embeddings?: StoreEmbedder; hnsw?: Partial<HnswParams> };
+
+/**
+ * The embedder a store opens with, for both backends: the one it remembers unless another is
+ * asked for (refused without `reembed`); a new store's dimension probed from a real embedding.
+ */
+export async function chooseEmbedder(stored: EmbedderSetting | undefined, name: string, options: OpenOptions): Promise<{ embedder: StoreEmbedder; spec: string; reembed: boolean }> {
   const spec = options.embedder ?? stored?.spec ?? 'local';
   let embedder = options.embeddings ?? (await resolveEmbedder(spec, options.env).catch((error: unknown) => {
     // info, check and lexical search need no embedder (e.g. no API key here): fail only on use
@@ -119,17 +124,23 @@ async function openOn(db: SqliteDb, root: string, options: OpenStoreOptions & { 
   if (!stored && !options.readonly && !options.embeddings) embedder = await probeDimensions(embedder);
   else if (stored && stored.id === embedder.id && stored.dimensions !== embedder.dimensions) embedder = withDimensions(embedder, stored.dimensions);
   if (stored && stored.id !== embedder.id && !options.reembed) {
-    throw new LoomError('STORE_EMBEDDER_MISMATCH', `store ${root} was built with embedder ${stored.id}; this run uses ${embedder.id}`, {
-      file: root,
+    throw new LoomError('STORE_EMBEDDER_MISMATCH', `store ${name} was built with embedder ${stored.id}; this run uses ${embedder.id}`, {
+      file: name,
       hint: `use --embedder ${stored.spec} (or leave it out), or add --reembed to re-embed everything with ${spec}`,
     });
   }
+  return { embedder, spec: options.embeddings ? stored?.spec ?? specOf(embedder.id) : spec, reembed: stored !== undefined && stored.id !== embedder.id };
+}
+
+async function openOn(db: SqliteDb, root: string, options: OpenOptions): Promise<LoomStore> {
+  const stored = db.getSetting<EmbedderSetting>('embedder');
+  const { embedder, spec, reembed } = await chooseEmbedder(stored, root, options);
   const hnsw: HnswParams = { ...DEFAULT_HNSW, ...db.getSetting<HnswParams>('hnsw'), ...options.hnsw };
   if (!options.readonly && !db.getSetting('hnsw')) db.setSetting('hnsw', hnsw);
   if (!options.readonly && options.hnsw) db.setSetting('hnsw', hnsw);
   // a re-embed switches dimensions: the index follows the stored vectors, which follow the new embedder
-  const store = new LoomStore(root, db, embedder, options.embeddings ? stored?.spec ?? specOf(embedder.id) : spec, hnsw, options.readonly ?? false);
-  store.reembedPending = (stored !== undefined && stored.id !== embedder.id) || db.getSetting('reembed') !== undefined;
+  const store = new LoomStore(root, db, embedder, spec, hnsw, options.readonly ?? false);
+  store.reembedPending = reembed || db.getSetting('reembed') !== undefined;
   if (!store.reembedPending || options.readonly) store.openIndex(options.onProgress);
   else store.index.rebuild(options.onProgress); // in memory only: searches work meanwhile
   return store;

@@ -1,29 +1,11 @@
 import Database from 'better-sqlite3';
-import picomatch from 'picomatch';
 import { dirname } from 'node:path';
 import { LoomError } from '../errors.js';
 import { storeError } from './errors.js';
 import { applyPragmas, migrate } from './schema.js';
 import { toBlob, fromBlob } from './vectors.js';
+import { globMatch } from './filter.js';
 import type { ChunkRecord, ChunkRow, LogEntry, SourceRecord, SourceRow, SqlFilter } from './backend.js';
-
-const GLOB_CACHE = new Map<string, (s: string) => boolean>();
-
-/** More wildcards than this and a glob's regex can backtrack for minutes on a long path. */
-const MAX_GLOB_WILDCARDS = 12;
-
-function globMatch(pattern: string, value: string): number {
-  let m = GLOB_CACHE.get(pattern);
-  if (!m) {
-    if ((pattern.match(/[*?]/g) ?? []).length > MAX_GLOB_WILDCARDS) {
-      throw new LoomError('USAGE', `source filter "${pattern}" has more than ${MAX_GLOB_WILDCARDS} wildcards`, { hint: 'use a simpler glob, e.g. source=guide/** or source=**/*.md' });
-    }
-    m = picomatch(pattern, { dot: true });
-    if (GLOB_CACHE.size > 100) GLOB_CACHE.clear();
-    GLOB_CACHE.set(pattern, m);
-  }
-  return m(value) ? 1 : 0;
-}
 
 const CHUNK_ROW = `c.id, c.uid, c.source_id AS sourceId, s.name AS source, s.title, c.heading, c.text, c.lang, c.ord, c.meta, s.meta AS sourceMeta,
   s.url, s.author, s.origin_updated_at AS updatedAt, s.origin, s.kind

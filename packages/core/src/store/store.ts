@@ -3,19 +3,14 @@ import type { CheckReport, DocumentStore, Hit, SearchOptions, StoreInfo } from '
 import { SqliteHnswBackend } from './local.js';
 import type { SqliteDb } from './sqlite.js';
 import { VectorIndex, type HnswParams } from './hnsw.js';
-import type { ChunkRecord, SourceRecord, StoreLock } from './backend.js';
+import type { ChunkRecord, SourceRecord, StoreBackend, StoreLock } from './backend.js';
 import { searchStore, type RetrievalTuning } from './search.js';
-import { normalize } from './vectors.js';
 import { embeddingInput } from './records.js';
 import { storeError } from './errors.js';
 
-/** What the store needs from an embedder (an EmbedderHandle, or a wrapped LangChain Embeddings). */
-export interface StoreEmbedder {
-  id: string;
-  dimensions: number;
-  embedMany(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
-  embedQuery?(text: string, signal?: AbortSignal): Promise<Float32Array>;
-}
+import { embedManyWith, embedQueryWith, type StoreEmbedder } from './embed.js';
+
+export type { StoreEmbedder } from './embed.js';
 
 export interface EmbedderSetting {
   id: string;
@@ -74,17 +69,12 @@ export class LoomStore implements DocumentStore {
     }
   }
 
-  async embedQuery(text: string, signal?: AbortSignal): Promise<Float32Array> {
-    const v = this.embedder.embedQuery ? await this.embedder.embedQuery(text, signal) : (await this.embedder.embedMany([text], signal))[0];
-    return normalize(v);
+  embedQuery(text: string, signal?: AbortSignal): Promise<Float32Array> {
+    return embedQueryWith(this.embedder, text, signal);
   }
 
-  async embedMany(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const out = await this.embedder.embedMany(texts, signal);
-    return out.map((v) => {
-      if (v.length !== this.embedder.dimensions) throw new LoomError('STORE_EMBEDDER_MISMATCH', `embedder ${this.embedder.id} returned ${v.length} dimensions, the store expects ${this.embedder.dimensions}`);
-      return normalize(v);
-    });
+  embedMany(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
+    return embedManyWith(this.embedder, texts, signal);
   }
 
   async search(query: string, options?: SearchOptions): Promise<Hit[]> {
@@ -136,34 +126,8 @@ export class LoomStore implements DocumentStore {
    * own transaction and derived state is saved once enough is pending. Returns how many chunks
    * were embedded.
    */
-  async upsertDocuments(docs: StoreDocument[], signal?: AbortSignal): Promise<{ embedded: number }> {
-    const known = await this.backend.vectorsByTextHash(docs.flatMap((d) => d.chunks.filter((c) => !c.vector).map((c) => c.textHash)));
-    const todo = new Map<string, string>();
-    for (const d of docs) d.chunks.forEach((c, i) => { if (!c.vector && !known.has(c.textHash)) todo.set(c.textHash, d.inputs[i]); });
-    const entries = [...todo];
-    const vectors = entries.length > 0 ? await this.embedMany(entries.map((e) => e[1]), signal) : [];
-    const fresh = new Map(entries.map(([h], i) => [h, vectors[i]]));
-    for (const d of docs) {
-      for (const c of d.chunks) {
-        c.vector ??= known.get(c.textHash) ?? fresh.get(c.textHash);
-        this.assertDimensions(c);
-      }
-    }
-    for (const d of docs) {
-      signal?.throwIfAborted();
-      await this.backend.upsert(d.source, d.chunks);
-    }
-    await this.backend.checkpoint();
-    return { embedded: entries.length };
-  }
-
-  private assertDimensions(c: ChunkRecord): void {
-    const length = !c.vector ? 0 : c.vector instanceof Float32Array ? c.vector.length : c.vector.byteLength / 4;
-    if (length !== this.embedder.dimensions) {
-      throw new LoomError('STORE_EMBEDDER_MISMATCH', `chunk ${c.uid} has a vector of ${length} dimensions; the store ${this.dir} holds ${this.embedder.dimensions}`, {
-        hint: 'write vectors made by the store\'s embedder (or open another store for these)',
-      });
-    }
+  upsertDocuments(docs: StoreDocument[], signal?: AbortSignal): Promise<{ embedded: number }> {
+    return upsertDocumentsWith(this, docs, signal);
   }
 
   /** Inside `write`: persists derived state once enough changes are only in memory. */
@@ -240,5 +204,49 @@ export class LoomStore implements DocumentStore {
 
   private assertOpen(): void {
     if (this.closed) throw new LoomError('STORE_IO', `store ${this.dir} is closed`);
+  }
+}
+
+/** What the one write path needs of a store (LoomStore over SQLite, PgStore over PostgreSQL). */
+export interface WritableStore {
+  readonly dir: string;
+  readonly embedder: StoreEmbedder;
+  readonly backend: { vectorsByTextHash: StoreBackend['vectorsByTextHash']; upsert: StoreBackend['upsert']; checkpoint: StoreBackend['checkpoint'] };
+  embedMany(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
+}
+
+/**
+ * The store's one write path: chunks reuse a stored vector of the same embedding input (or carry
+ * a precomputed one when given), the rest are embedded in one batch; every vector must have the
+ * store's dimension; then each document is upserted in its own transaction and derived state is
+ * saved once enough is pending. Returns how many chunks were embedded.
+ */
+export async function upsertDocumentsWith(store: WritableStore, docs: StoreDocument[], signal?: AbortSignal): Promise<{ embedded: number }> {
+  const known = await store.backend.vectorsByTextHash(docs.flatMap((d) => d.chunks.filter((c) => !c.vector).map((c) => c.textHash)));
+  const todo = new Map<string, string>();
+  for (const d of docs) d.chunks.forEach((c, i) => { if (!c.vector && !known.has(c.textHash)) todo.set(c.textHash, d.inputs[i]); });
+  const entries = [...todo];
+  const vectors = entries.length > 0 ? await store.embedMany(entries.map((e) => e[1]), signal) : [];
+  const fresh = new Map(entries.map(([h], i) => [h, vectors[i]]));
+  for (const d of docs) {
+    for (const c of d.chunks) {
+      c.vector ??= known.get(c.textHash) ?? fresh.get(c.textHash);
+      assertDimensions(store, c);
+    }
+  }
+  for (const d of docs) {
+    signal?.throwIfAborted();
+    await store.backend.upsert(d.source, d.chunks);
+  }
+  await store.backend.checkpoint();
+  return { embedded: entries.length };
+}
+
+function assertDimensions(store: WritableStore, c: ChunkRecord): void {
+  const length = !c.vector ? 0 : c.vector instanceof Float32Array ? c.vector.length : c.vector.byteLength / 4;
+  if (length !== store.embedder.dimensions) {
+    throw new LoomError('STORE_EMBEDDER_MISMATCH', `chunk ${c.uid} has a vector of ${length} dimensions; the store ${store.dir} holds ${store.embedder.dimensions}`, {
+      hint: 'write vectors made by the store\'s embedder (or open another store for these)',
+    });
   }
 }

@@ -43,7 +43,10 @@ export interface SearchOptions {
 }
 
 export interface StoreInfo {
+  /** the store folder, or a PostgreSQL store's URL (password redacted) */
   dir: string;
+  /** 'postgres' for a PostgreSQL store (whose `bytes.sqlite` are its tables, `hnsw` its pgvector index) */
+  backend?: 'sqlite' | 'postgres';
   schemaVersion: number;
   embedder: { id: string; spec: string; dimensions: number };
   chunker: Record<string, unknown>;

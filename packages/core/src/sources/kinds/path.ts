@@ -20,7 +20,7 @@ export async function syncPath(run: SourceRun<PathSource>): Promise<void> {
     signal: run.signal,
   });
   await ingest.files();
-  ingest.prune();
+  await ingest.prune();
   const s = ingest.finish(0);
   Object.assign(run.counts, {
     fetched: s.files - s.skipped.length,
