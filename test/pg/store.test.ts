@@ -40,7 +40,7 @@ describe('PostgreSQL store', () => {
     const sqlite = await openStore(dir);
     const pg = await openPgStore(url);
     try {
-      const [si, pi] = [sqlite.info(), await pg.info()];
+      const [si, pi] = [await sqlite.info(), await pg.info()];
       expect(pi).toMatchObject({ backend: 'postgres', sources: si.sources, chunks: si.chunks, languages: si.languages, schemaVersion: PG_SCHEMA_VERSION });
       expect(await pg.check()).toMatchObject({ ok: true, problems: [] });
       for (const mode of ['hybrid', 'vector'] as const) {
@@ -83,7 +83,7 @@ describe('PostgreSQL store', () => {
       expect(await pg.check()).toMatchObject({ ok: true });
       expect(pages(await pg.search('kelp forests', { k: 3, mode: 'lexical' }))[0]).toBe('feeds.md');
       const sqlite = await openStore(dir);
-      expect((await pg.info()).sources).toBe(sqlite.info().sources);
+      expect((await pg.info()).sources).toBe((await sqlite.info()).sources);
       sqlite.close();
     } finally {
       await pg.close();
