@@ -61,6 +61,34 @@ async function batch(tag, n, options) {
   return ms;
 }
 
+/** Where a job's round trip goes: a no-op step, worker and client in this process, one job at a time. */
+async function roundTrip() {
+  const { z } = await import(join(repo, 'packages/core/node_modules/zod/index.js'));
+  core.defineStep({ kind: 'bench_noop', description: 'returns its input', params: z.object({ v: z.number() }), outputs: ['v'], callsModel: false, run: async (p) => p });
+  const noop = join(dir, 'noop.yaml');
+  writeFileSync(noop, 'version: 1\nname: noop\nsteps:\n  - id: e\n    bench_noop: { v: 1 }\noutputs: {}\n');
+  const own = testing.testQueuePrefix();
+  const marks = new Map();
+  const worker = await core.startQueueWorker({ url: REDIS, prefix: own, concurrency: 1, onJob: (e) => marks.set(`${e.id}.${e.phase}`, performance.now()) });
+  const exec = await core.createQueueExecutor({ url: REDIS, prefix: own });
+  const rows = [];
+  try {
+    for (let i = 0; i < SEQUENTIAL + 10; i++) {
+      const t0 = performance.now();
+      await exec.execute({ runId: `noop${i}`, stepId: 'e', kind: 'bench_noop', params: { v: i }, attempt: 1, file: noop, run: async () => {} });
+      const t1 = performance.now();
+      const id = `noop${i}.e.step.1`;
+      if (i >= 10) rows.push([marks.get(`${id}.start`) - t0, marks.get(`${id}.end`) - marks.get(`${id}.start`), t1 - marks.get(`${id}.end`), t1 - t0]);
+    }
+  } finally {
+    await exec.close();
+    await worker.close();
+    await testing.dropQueuePrefix(REDIS, own);
+  }
+  const med = (k) => +rows.map((r) => r[k]).sort((a, b) => a - b)[rows.length >> 1].toFixed(2);
+  return { addToStartMs: med(0), runMs: med(1), endToClientMs: med(2), totalMs: med(3) };
+}
+
 try {
   while ((await testing.queueWorkerCount(REDIS, prefix)) < WORKERS) await new Promise((r) => setTimeout(r, 100));
   // every worker loads LangChain on its first job: warm them all before timing
@@ -78,6 +106,7 @@ try {
   const seqQueue = await batch('seq-queue', SEQUENTIAL, { parallel: 1, run: { executor } });
   const seqLocal = await batch('seq-local', SEQUENTIAL, { parallel: 1, run: {} });
 
+  const hops = await roundTrip();
   const load = loadavg().map((x) => x.toFixed(1)).join(' ');
   const r = {
     items: ITEMS, workers: WORKERS, concurrency: CONCURRENCY, latencyMs: LATENCY_MS, idealMs: IDEAL_MS,
@@ -85,6 +114,7 @@ try {
     localMs: Math.round(localMs), localRatio: +(localMs / IDEAL_MS).toFixed(3),
     perJobQueueMs: +(seqQueue / SEQUENTIAL).toFixed(2), perJobLocalMs: +(seqLocal / SEQUENTIAL).toFixed(2),
     perJobOverheadMs: +((seqQueue - seqLocal) / SEQUENTIAL).toFixed(2),
+    noopJob: hops,
     machine: `${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}`,
     loadAverage: load,
   };
@@ -100,6 +130,8 @@ try {
 | via Redis and a worker | ${r.perJobQueueMs} ms |
 | in process | ${r.perJobLocalMs} ms |
 | overhead of the queue per job | ${r.perJobOverheadMs} ms |
+
+a no-op job, client and worker in this process (medians of ${SEQUENTIAL}): enqueue → worker starts ${hops.addToStartMs} ms, step ${hops.runMs} ms, worker done → client has it ${hops.endToClientMs} ms, total ${hops.totalMs} ms
 
 model calls for the ${ITEMS} queued runs: ${queueCalls}; ${r.machine}; load average ${load}`);
 } finally {
