@@ -71,7 +71,13 @@ function printAnswer(io: Io, out: AskOutputs, streamed: string): void {
   }
   if (out.citations.length === 0) return;
   io.stdout.write('\nSources:\n');
-  for (const c of out.citations) io.stdout.write(`[${c.n}] ${[c.source, c.heading].filter(Boolean).join(' › ')}\n`);
+  for (const c of out.citations) io.stdout.write(`[${c.n}] ${[c.source, c.heading].filter(Boolean).join(' › ')}${linkSuffix(c)}\n`);
+}
+
+/** The link of a synced source, when the source name is not already it (a forum post's anchor). */
+export function linkSuffix(c: { source: string; url?: string; updated_at?: string }): string {
+  const date = c.updated_at ? ` (updated ${c.updated_at.slice(0, 10)})` : '';
+  return c.url && c.url !== c.source ? `\n    ${c.url}${date}` : date;
 }
 
 function outputsOf(result: RunResult): AskOutputs {

@@ -2,6 +2,7 @@ import type { Hit, SearchMode } from '@promptloom/core';
 import { LoomError } from '@promptloom/core/spec';
 import { type Io, writeJson } from '../io.js';
 import { STORE_HELP, existingStore } from '../store-flag.js';
+import { linkSuffix } from './ask.js';
 import { interruptSignal, type RegisterCommand } from './types.js';
 
 interface SearchFlags {
@@ -29,7 +30,7 @@ function printHits(hits: Hit[], io: Io): void {
   const width = Math.max(60, Math.min(160, (io.stdout.columns ?? 100) - 4));
   hits.forEach((h, i) => {
     const where = h.heading ? `${h.source} › ${h.heading}` : h.source;
-    io.stdout.write(`${i + 1}. ${where}  (${h.score.toFixed(3)}, ${h.lang})\n   ${oneLine(h.text, width)}\n`);
+    io.stdout.write(`${i + 1}. ${where}  (${h.score.toFixed(3)}, ${h.lang})${linkSuffix(h)}\n   ${oneLine(h.text, width)}\n`);
   });
 }
 

@@ -3,7 +3,7 @@ import { LoomError, isLoomError } from '../errors.js';
 import { ensureDir, openStore } from '../store/index.js';
 import { locateStore } from '../locate/store.js';
 import { acquireLock } from '../store/lock.js';
-import type { LoomStore } from '../store/store.js';
+import { SOURCE_WEIGHTS_SETTING, type LoomStore } from '../store/store.js';
 import type { RetryPolicy } from '../engine/retry.js';
 import { HttpClient } from './http.js';
 import { HostGate } from './politeness.js';
@@ -77,6 +77,8 @@ export async function syncSources(options: SyncOptions = {}): Promise<SyncSummar
     try {
       const gate = new HostGate();
       const sources = await store.write('loom sync', async () => {
+        // every source of the file, not only --only's: search reads the weights from here
+        await store.backend.setSetting(SOURCE_WEIGHTS_SETTING, Object.fromEntries(file.sources.map((s) => [s.name, s.weight])));
         const out: SourceSummary[] = [];
         for (const source of selected) out.push(await syncOne(store, source, file.dir, gate, options, env));
         return out;
@@ -105,6 +107,7 @@ async function syncOne(store: LoomStore, source: SourceSpec, dir: string, gate: 
   const counts = emptyCounts();
   const http = new HttpClient({ rate: source.rate, concurrency: source.concurrency, timeoutMs: source.timeout_s * 1000, maxBytes: source.max_page_mb * 1048576, retry: options.retry, signal: options.signal, gate });
   const sink = new SourceSink(store, source, counts, options.signal);
+  await sink.open();
   const run: SourceRun = {
     source, sink, http, counts, store, dir, env, full: options.full ?? false, signal: options.signal,
     warn: (where, message) => options.onWarning?.(`${source.name}: ${message.includes(where) ? message : `${where}: ${message}`}`),

@@ -66,7 +66,12 @@ export class SourceSink {
     this.prefix = `sync:${source.name}:`;
     const stored = store.db.getSetting<{ maxChars: number; overlapChars: number }>('chunker');
     this.chunker = { maxChars: stored?.maxChars ?? DEFAULT_MAX_CHARS, overlapChars: stored?.overlapChars ?? DEFAULT_OVERLAP_CHARS };
-    this.state = store.backend.getSetting<Record<string, unknown>>(this.stateKey) ?? {};
+    this.state = {};
+  }
+
+  /** Reads the source's persisted state; call once before the kind runs. */
+  async open(): Promise<void> {
+    this.state = (await this.store.backend.getSetting<Record<string, unknown>>(this.stateKey)) ?? {};
   }
 
   private get stateKey(): string {
@@ -85,16 +90,16 @@ export class SourceSink {
   }
 
   /** Ids of the documents this source has in the store. */
-  storedIds(): string[] {
-    return [...this.rows().keys()];
+  async storedIds(): Promise<string[]> {
+    return [...(await this.rows()).keys()];
   }
 
-  has(id: string): boolean {
-    return this.rows().has(id);
+  async has(id: string): Promise<boolean> {
+    return (await this.rows()).has(id);
   }
 
-  private rows(): Map<string, SourceRow> {
-    this.stored ??= new Map(this.store.backend.sourcesWithKeyPrefix(this.prefix).map((r) => [r.path.slice(this.prefix.length), r]));
+  private async rows(): Promise<Map<string, SourceRow>> {
+    this.stored ??= new Map((await this.store.backend.sourcesWithKeyPrefix(this.prefix)).map((r) => [r.path.slice(this.prefix.length), r]));
     return this.stored;
   }
 
@@ -109,9 +114,10 @@ export class SourceSink {
 
   private async putNow(doc: SyncDocument): Promise<void> {
     const key = this.prefix + doc.id;
-    const meta = { url: doc.url, title: doc.title, author: doc.author, updated_at: doc.updatedAt, source_name: this.source.name, source_kind: this.source.kind, kind: doc.kind, weight: this.source.weight };
+    const meta = { url: doc.url, title: doc.title, author: doc.author, updated_at: doc.updatedAt, source_name: this.source.name, source_kind: this.source.kind, kind: doc.kind };
     const hash = inputHash(`sync-v${SYNC_READER_VERSION}:${this.chunker.maxChars}:${this.chunker.overlapChars}\u0000${JSON.stringify(meta)}\u0000${doc.markdown}`);
-    const old = this.rows().get(doc.id);
+    const rows = await this.rows();
+    const old = rows.get(doc.id);
     if (old?.hash === hash) {
       this.counts.unchanged++;
       return;
@@ -122,30 +128,32 @@ export class SourceSink {
     if (doc.anchors) linkSections(chunks, doc.anchors);
     if (chunks.length === 0) {
       this.counts.skipped++;
-      if (old) this.remove([doc.id]);
+      if (old) await this.remove([doc.id]);
       return;
     }
     const clean = JSON.parse(JSON.stringify(meta)) as Record<string, unknown>;
-    const source = { file: '', path: key, name: doc.url, hash, size: Buffer.byteLength(doc.markdown), mtimeMs: Date.parse(doc.updatedAt ?? '') || 0, lang, title, meta: clean, tags: [] };
+    const provenance = { url: doc.url, author: doc.author, updatedAt: doc.updatedAt, origin: this.source.name, kind: doc.kind };
+    const source = { file: '', path: key, name: doc.url, hash, size: Buffer.byteLength(doc.markdown), mtimeMs: Date.parse(doc.updatedAt ?? '') || 0, lang, title, meta: clean, tags: [], provenance };
     this.pending.push({ source, chunks, inputs, kind: old ? 'updated' : 'added' });
-    this.rows().set(doc.id, { id: old?.id ?? -1, file: '', path: key, name: doc.url, hash });
+    rows.set(doc.id, { id: old?.id ?? -1, file: '', path: key, name: doc.url, hash });
     this.pendingChunks += chunks.length;
     if (this.pendingChunks >= BATCH_CHUNKS) await this.flush();
   }
 
   /** Removes documents of this source (deleted pages, topics, files). */
-  remove(ids: string[]): void {
+  async remove(ids: string[]): Promise<void> {
+    const rows = await this.rows();
     const gone: number[] = [];
     for (const id of ids) {
-      const row = this.rows().get(id);
+      const row = rows.get(id);
       if (!row) continue;
-      this.rows().delete(id);
+      rows.delete(id);
       // a document still waiting in the batch is dropped from it too
       this.pending = this.pending.filter((p) => p.source.path !== row.path);
       if (row.id >= 0) gone.push(row.id);
       this.counts.removed++;
     }
-    if (gone.length > 0) this.store.backend.delete(gone);
+    if (gone.length > 0) await this.store.backend.delete(gone);
   }
 
   /** Writes the batch (embedding only new text), then the state that follows from it. */
@@ -157,7 +165,7 @@ export class SourceSink {
     for (const p of batch) this.counts[p.kind]++;
     // state objects are updated in place by the kinds: written with every batch that follows them
     if (this.stateDirty || batch.length > 0) {
-      this.store.backend.setSetting(this.stateKey, this.state);
+      await this.store.backend.setSetting(this.stateKey, this.state);
       this.stateDirty = false;
     }
     if (batch.length > 0) this.stored = undefined; // ids of new rows are known after the write

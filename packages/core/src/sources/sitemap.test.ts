@@ -85,7 +85,7 @@ describe('sitemap source', { timeout: 120_000 }, () => {
     expect(all).toContain('```sh\nloom sync --only docs\n```');
     expect(all).not.toMatch(/cookies|Privacy|Home Guide/);
     const meta = JSON.parse(rows[0].meta);
-    expect(meta).toMatchObject({ url: `${site.url}/guide/page-0.html`, title: 'Guide page 0', source_name: 'site', source_kind: 'sitemap', kind: 'doc', weight: 0.9 });
+    expect(meta).toMatchObject({ url: `${site.url}/guide/page-0.html`, title: 'Guide page 0', source_name: 'site', source_kind: 'sitemap', kind: 'doc' });
   });
 
   it('never fetches a URL robots.txt disallows', async () => {

@@ -7,7 +7,7 @@ import { extractiveAnswer, type ExtractivePick } from './lib/extractive-answer.j
 import { joinSentences } from './lib/extractive.js';
 import { hasCjk } from './lib/lexical.js';
 import { answerMessages, baseLang, extractiveNote, isNoAnswer, refusal, sentinelGate } from './lib/answer-text.js';
-import { toPassages, type Passage } from './lib/passages.js';
+import { linkOf, toPassages, type Passage } from './lib/passages.js';
 
 /*
  * answer: a question and passages -> a cited answer, or an honest refusal.
@@ -66,7 +66,7 @@ async function offlineAnswer(params: AnswerParams, passages: Passage[], lang: st
     if (citations.some((c) => c.n === pick.n)) continue;
     const p = passages.find((q) => q.n === pick.n)!;
     // the quote is the very sentence the answer is made of
-    citations.push({ id: p.id, n: p.n, source: p.source, heading: p.heading, quote: pick.sentence });
+    citations.push({ id: p.id, n: p.n, source: p.source, heading: p.heading, quote: pick.sentence, ...linkOf(p) });
   }
   return {
     answer: `${extractiveNote(lang, translatedNeeded)}\n${body}`,

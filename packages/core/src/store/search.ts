@@ -69,6 +69,8 @@ export interface SearchDeps {
   backend: SearchBackend;
   embedQuery(text: string, signal?: AbortSignal): Promise<Float32Array>;
   tuning?: Partial<RetrievalTuning>;
+  /** ranking weight by source name (provenance origin): `weight:` of a `loom sync` source */
+  weights?: Record<string, number>;
 }
 
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
@@ -214,6 +216,8 @@ export async function searchStore(deps: SearchDeps, query: string, options: Sear
   const rows = new Map((await deps.backend.getChunks(ranked.slice(0, depth).map((r) => r.id))).map((r) => [r.id, r]));
   let kept = capPerSource(ranked.filter((r) => rows.has(r.id)), (r) => rows.get(r.id)!.sourceId, perSource);
   if (mode === 'hybrid') kept = protectTop(kept);
+  // after the protection of each list's top hits: a source's weight has the last word
+  kept = applySourceWeights(kept, rows, deps.weights);
   let final: Scored[] = kept;
   if (options.mmr) {
     const pool = kept.slice(0, Math.max(k * 4, 20));
@@ -224,9 +228,30 @@ export async function searchStore(deps: SearchDeps, query: string, options: Sear
   return final.map((f) => toHit(rows.get(f.id)!, f.score));
 }
 
+/**
+ * A synced source's `weight` scales its chunks' scores, so official docs (1) outrank a forum
+ * post (0.7) that says the same; on equal fused scores the more recently updated document comes
+ * first. Stores without synced sources keep their order untouched.
+ */
+export function applySourceWeights<T extends { id: number; score: number }>(ranked: T[], rows: Map<number, ChunkRow>, weights: Record<string, number> = {}): T[] {
+  if (!ranked.some((r) => rows.get(r.id)?.origin || rows.get(r.id)?.updatedAt) && !ranked.some((r) => rows.get(r.id)?.sourceMeta.includes('"source_name"'))) return ranked;
+  const weightOf = (row: ChunkRow | undefined): number => {
+    const name = row?.origin ?? (row?.sourceMeta.includes('"source_name"') ? safeJson(row.sourceMeta).source_name : undefined);
+    const w = typeof name === 'string' ? weights[name] : undefined;
+    return typeof w === 'number' && w > 0 ? w : 1;
+  };
+  const round = (x: number) => Math.round(x * 1e9) / 1e9;
+  const updated = (id: number) => rows.get(id)?.updatedAt ?? '';
+  return ranked
+    .map((r) => ({ ...r, score: r.score * weightOf(rows.get(r.id)) }))
+    .sort((a, b) => round(b.score) - round(a.score) || updated(b.id).localeCompare(updated(a.id)));
+}
+
 export function toHit(row: ChunkRow, score: number): Hit {
   const sourceMeta = safeJson(row.sourceMeta);
   const chunkMeta = row.meta ? safeJson(row.meta) : {};
+  // a chunk's own url (a forum post's anchor) is more precise than its document's
+  const url = typeof chunkMeta.url === 'string' ? chunkMeta.url : row.url;
   return {
     id: row.uid,
     source: row.source,
@@ -235,7 +260,8 @@ export function toHit(row: ChunkRow, score: number): Hit {
     score: Math.round(score * 1e6) / 1e6,
     text: row.text,
     ...(row.title ? { title: row.title } : {}),
-    ...(row.url ? { url: row.url } : {}),
+    ...(url ? { url } : {}),
+    ...(row.updatedAt ? { updated_at: row.updatedAt } : {}),
     metadata: { ...sourceMeta, ...provenanceOf(row), ...chunkMeta, chunk: row.ord },
   };
 }

@@ -29,6 +29,9 @@ export interface StoreDocument {
 type Progress = (p: { phase: string; done: number; total: number }) => void;
 
 /** A store directory opened for search and (with the lock) for writing. */
+/** The setting holding `loom sync` sources' weights by source name. */
+export const SOURCE_WEIGHTS_SETTING = 'sync.weights';
+
 export class LoomStore implements DocumentStore {
   readonly backend: SqliteHnswBackend;
   readonly index: VectorIndex;
@@ -80,7 +83,9 @@ export class LoomStore implements DocumentStore {
   async search(query: string, options?: SearchOptions): Promise<Hit[]> {
     this.assertOpen();
     try {
-      return await searchStore({ backend: this.backend, embedQuery: (q, s) => this.embedQuery(q, s), tuning: this.tuning }, query, options);
+      // each synced source's ranking weight, as the last `loom sync` recorded it (see docs/sources.md)
+      const weights = await this.backend.getSetting<Record<string, number>>(SOURCE_WEIGHTS_SETTING);
+      return await searchStore({ backend: this.backend, embedQuery: (q, s) => this.embedQuery(q, s), tuning: this.tuning, weights }, query, options);
     } catch (error) {
       throw storeError(error, this.dir);
     }

@@ -12,6 +12,8 @@ export interface Hit {
   title?: string;
   /** the document's address at its origin, when it was written with provenance (`loom sync`) */
   url?: string;
+  /** when the document last changed at its origin, ISO 8601 (`loom sync`) */
+  updated_at?: string;
   metadata?: Record<string, unknown>;
 }
 

@@ -27,14 +27,15 @@ export async function syncDiscourse(run: SourceRun<DiscourseSource>): Promise<vo
   const seen = run.sink.getState<Record<string, string>>('topics') ?? {};
   run.sink.setState('topics', seen);
   const { changed, listed, newest, complete } = await listTopics(run, base, cursor, categories);
-  const todo = changed.filter((t) => seen[t.id] !== t.bumped_at || !run.sink.has(String(t.id)));
+  const stored = new Set(await run.sink.storedIds());
+  const todo = changed.filter((t) => seen[t.id] !== t.bumped_at || !stored.has(String(t.id)));
   run.counts.notModified += listed.size - todo.length;
   await forEachItem(run, todo, (t) => `${base}/t/${t.id}.json`, async (t) => {
     if (await syncTopic(run, base, t)) seen[t.id] = t.bumped_at;
   });
   if (run.full && complete) {
-    const gone = run.sink.storedIds().filter((id) => !listed.has(id));
-    run.sink.remove(gone);
+    const gone = (await run.sink.storedIds()).filter((id) => !listed.has(id));
+    await run.sink.remove(gone);
     for (const id of gone) delete seen[id];
   }
   // the cursor moves only when every changed topic made it: a failed one is tried again next time
@@ -92,7 +93,7 @@ async function syncTopic(run: SourceRun<DiscourseSource>, base: string, t: Liste
   const { value: topic, response } = await run.http.json<Topic>(url);
   if (response.gone) {
     run.warn(url, `${url}: topic ${t.id} ("${t.title}") is gone (HTTP ${response.status}); removed from the store`);
-    run.sink.remove([String(t.id)]);
+    await run.sink.remove([String(t.id)]);
     return false;
   }
   if (!topic?.post_stream || !Array.isArray(topic.post_stream.posts)) throw new LoomError('SYNC_FETCH_FAILED', `${url}: not a Discourse topic (no post_stream.posts)`);

@@ -40,8 +40,8 @@ export async function syncGit(run: SourceRun<GitSource>): Promise<void> {
   const keep = globFilter(run.source);
   const wanted = changes.filter((c) => keep(c.path));
   const gone = wanted.filter((c) => c.status === 'D').map((c) => c.path);
-  if (!known) gone.push(...run.sink.storedIds().filter((id) => !wanted.some((c) => c.path === id)));
-  run.sink.remove(gone);
+  if (!known) gone.push(...(await run.sink.storedIds()).filter((id) => !wanted.some((c) => c.path === id)));
+  await run.sink.remove(gone);
   const files = wanted.filter((c) => c.status !== 'D' && (TEXT.has(ext(c.path)) || HTML.has(ext(c.path))));
   run.counts.skipped += wanted.filter((c) => c.status !== 'D').length - files.length;
   await forEachItem(run, files, (c) => c.path, async (c) => {

@@ -59,7 +59,7 @@ async function syncIssues(run: SourceRun<GithubSource>, get: GetOptions): Promis
     }
     url = nextLink(response.headers.get('link'));
   }
-  if (run.full) removeUnlisted(run, 'issue/', listed);
+  if (run.full) await removeUnlisted(run, 'issue/', listed);
 }
 
 async function syncIssue(run: SourceRun<GithubSource>, issue: Issue, get: GetOptions): Promise<void> {
@@ -95,7 +95,7 @@ async function syncDiscussions(run: SourceRun<GithubSource>, get: GetOptions): P
       newest ??= d.updatedAt;
       if (cursor && d.updatedAt <= cursor) { older = true; break; }
       listed.add(`discussion/${d.number}`);
-      if (seen[d.number] === d.updatedAt && run.sink.has(`discussion/${d.number}`)) { run.counts.notModified++; continue; }
+      if (seen[d.number] === d.updatedAt && (await run.sink.has(`discussion/${d.number}`))) { run.counts.notModified++; continue; }
       run.counts.fetched++;
       await run.sink.put(discussionDocument(d));
       seen[d.number] = d.updatedAt;
@@ -103,7 +103,7 @@ async function syncDiscussions(run: SourceRun<GithubSource>, get: GetOptions): P
     if (older || !page.pageInfo.hasNextPage) break;
     after = page.pageInfo.endCursor;
   }
-  if (run.full) removeUnlisted(run, 'discussion/', listed);
+  if (run.full) await removeUnlisted(run, 'discussion/', listed);
   if (newest) run.sink.setState('discussions_since', newest);
 }
 
@@ -128,8 +128,8 @@ function thread(id: string, kind: 'issue' | 'discussion', title: string, url: st
   return { id, url, title, markdown: parts.join('\n\n'), author: sections[0].author, updatedAt, kind, anchors };
 }
 
-function removeUnlisted(run: SourceRun<GithubSource>, prefix: string, listed: Set<string>): void {
-  run.sink.remove(run.sink.storedIds().filter((id) => id.startsWith(prefix) && !listed.has(id)));
+async function removeUnlisted(run: SourceRun<GithubSource>, prefix: string, listed: Set<string>): Promise<void> {
+  await run.sink.remove((await run.sink.storedIds()).filter((id) => id.startsWith(prefix) && !listed.has(id)));
 }
 
 /** REST base -> GraphQL: https://api.github.com/graphql, or https://HOST/api/graphql for GitHub Enterprise. */

@@ -14,7 +14,7 @@ export async function syncPath(run: SourceRun<PathSource>): Promise<void> {
     paths: [abs],
     store: run.store.dir,
     maxFileBytes: run.source.max_page_mb * 1048576,
-    meta: { source_name: run.source.name, source_kind: 'path', kind: 'doc', weight: run.source.weight },
+    meta: { source_name: run.source.name, source_kind: 'path', kind: 'doc' },
     onProgress: (p) => run.progress(p.done, p.total, p.file),
     onWarning: (message) => run.warn(abs, message),
     signal: run.signal,

@@ -27,8 +27,8 @@ export async function syncSitemap(run: SourceRun<SitemapSource>): Promise<void> 
   await run.sink.flush();
   if (complete) {
     const listed = new Set(wanted.map((e) => e.loc));
-    const gone = run.sink.storedIds().filter((id) => !listed.has(id));
-    run.sink.remove(gone);
+    const gone = (await run.sink.storedIds()).filter((id) => !listed.has(id));
+    await run.sink.remove(gone);
     for (const id of gone) delete pages[id];
   }
   run.sink.setState('pages', pages);
@@ -36,7 +36,7 @@ export async function syncSitemap(run: SourceRun<SitemapSource>): Promise<void> 
 }
 
 async function syncPage(run: SourceRun<SitemapSource>, e: Entry, pages: Record<string, PageState>): Promise<void> {
-  const known = run.sink.has(e.loc) ? pages[e.loc] : undefined;
+  const known = (await run.sink.has(e.loc)) ? pages[e.loc] : undefined;
   if (known && e.lastmod && known.lastmod === e.lastmod) {
     run.counts.notModified++;
     return;
@@ -49,7 +49,7 @@ async function syncPage(run: SourceRun<SitemapSource>, e: Entry, pages: Record<s
   }
   if (res.gone) {
     run.warn(e.loc, `${e.loc}: HTTP ${res.status}; removed from the store`);
-    run.sink.remove([e.loc]);
+    await run.sink.remove([e.loc]);
     delete pages[e.loc];
     return;
   }

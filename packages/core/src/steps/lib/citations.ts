@@ -1,5 +1,5 @@
 import type { Passage } from './passages.js';
-import { proseSentences } from './passages.js';
+import { linkOf, proseSentences } from './passages.js';
 import { contentTerms, idfOf } from './lexical.js';
 
 /** One checked citation: a passage that really was given to the step. */
@@ -11,6 +11,9 @@ export interface Citation {
   heading: string;
   /** the passage sentence closest to the answer sentence that cites it */
   quote: string;
+  /** the page or post to open, and when it last changed (synced sources) */
+  url?: string;
+  updated_at?: string;
 }
 
 export interface CheckedAnswer {
@@ -97,7 +100,7 @@ export function checkCitations(answer: string, passages: Passage[], options: Che
   text += answer.slice(last);
   const citations = order.map((n) => {
     const p = byN.get(n)!;
-    return { id: p.id, n, source: p.source, heading: p.heading, quote: bestQuote(p, contexts.get(n) ?? [], options.expand) };
+    return { id: p.id, n, source: p.source, heading: p.heading, quote: bestQuote(p, contexts.get(n) ?? [], options.expand), ...linkOf(p) };
   });
   return { text: tidy(text), citations, invalid: [...invalid], dropped: [...dropped] };
 }

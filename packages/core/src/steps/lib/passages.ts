@@ -9,9 +9,12 @@ export interface Passage {
   text: string;
   score?: number;
   lang?: string;
+  /** the link a citation of it carries (synced sources) */
+  url?: string;
+  updated_at?: string;
 }
 
-type HitLike = { id?: unknown; source?: unknown; heading?: unknown; text?: unknown; score?: unknown; lang?: unknown; pageContent?: unknown; metadata?: unknown };
+type HitLike = { id?: unknown; source?: unknown; heading?: unknown; text?: unknown; score?: unknown; lang?: unknown; url?: unknown; updated_at?: unknown; pageContent?: unknown; metadata?: unknown };
 
 /**
  * Accepts what a pipeline may hand a model step: a retrieve output `{hits, text}`, a list of
@@ -47,7 +50,17 @@ function fromHit(hit: HitLike, n: number): Passage {
     text,
     score: typeof hit.score === 'number' ? hit.score : undefined,
     lang: str(hit.lang) ?? str(meta.lang),
+    ...link(str(hit.url) ?? str(meta.url), str(hit.updated_at) ?? str(meta.updated_at)),
   };
+}
+
+function link(url: string | undefined, updated: string | undefined): { url?: string; updated_at?: string } {
+  return { ...(url ? { url } : {}), ...(updated ? { updated_at: updated } : {}) };
+}
+
+/** The link fields of a passage, for the citation that points at it. */
+export function linkOf(p: Passage): { url?: string; updated_at?: string } {
+  return link(p.url, p.updated_at);
 }
 
 function str(v: unknown): string | undefined {
