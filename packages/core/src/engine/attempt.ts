@@ -6,6 +6,7 @@ import { emptyUsage, type Usage } from './events.js';
 import { AttemptSlots } from './budget.js';
 import { recordModelCall, wrapModel } from './model.js';
 import type { PlannedStep } from './plan.js';
+import { PROMPT_TEMPLATE_PARAMS, PROMPT_VARIABLES } from '../steps/params.js';
 import { renderParams } from './render.js';
 import { decideRetry, retryPolicy, sleep } from './retry.js';
 import { CANCELLED, isCancel, stepError, whenStopped, type RunState, type Slot } from './state.js';
@@ -31,13 +32,26 @@ function checkParams(unit: Unit, rendered: unknown): Record<string, unknown> {
 }
 
 /**
+ * The step's parameters rendered with the pipeline's scope, except prompt overrides (`system:`,
+ * `prompt:` of answer, summarize, translate): those are the step's own templates, rendered with
+ * its prompt variables (`{{ language }}`, `{{ sentinel }}`).
+ */
+async function renderStepParams(step: StepSpec, scope: Scope): Promise<unknown> {
+  if (!PROMPT_VARIABLES[step.kind]) return renderParams(step.params, scope);
+  const own: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(step.params)) (PROMPT_TEMPLATE_PARAMS.includes(k) ? own : rest)[k] = v;
+  const rendered = await renderParams(rest, scope);
+  return { ...(rendered as Record<string, unknown>), ...own };
+}
+
+/**
  * Runs one unit with its retry policy. Each attempt takes a global slot; the backoff wait
  * between attempts does not hold one. Throws CANCELLED when the run stops meanwhile.
  */
 export async function runUnit(unit: Unit, scope: Scope, item?: number): Promise<unknown> {
   const { state, node, step, def, record } = unit;
-  const rendered = renderParams(step.params, scope);
-  const params = checkParams(unit, rendered instanceof Promise ? await rendered : rendered);
+  const params = checkParams(unit, await renderStepParams(step, scope));
   const policy = retryPolicy(step, def.callsModel && unit.model !== undefined);
   const itemUsage = item === undefined ? undefined : emptyUsage();
   const t0 = performance.now();

@@ -3,6 +3,7 @@ import { closest, didYouMean } from './diagnostics.js';
 import { filterNames, isTemplate, templateGlobalRefs } from './template.js';
 import { kindInfo, type StepInfo } from './check-structure.js';
 import { LOOP_INFO_NAME, STEP_COMMON_KEYS } from './schema.js';
+import { PROMPT_TEMPLATE_PARAMS, PROMPT_VARIABLES } from '../steps/params.js';
 
 type Ref = (string | number)[];
 
@@ -43,7 +44,19 @@ export function checkRefs(ctx: CheckContext, steps: StepInfo[]): Map<string, Set
     if (typeof step.raw.foreach === 'string') checker.checkString(step.raw.foreach, [...base, 'foreach'], { self: step, where }, mine);
     // with an unknown kind, the values under its key still get their references checked
     const kindKeys = step.kind ? [step.kind] : Object.keys(step.raw).filter((k) => !STEP_COMMON_KEYS.includes(k));
-    for (const k of kindKeys) checker.checkValue(step.raw[k], [...base, k], { self: step, loopVar, where }, mine);
+    for (const k of kindKeys) {
+      const variables = PROMPT_VARIABLES[k];
+      const params = step.raw[k];
+      if (!variables || !isPlainObject(params)) {
+        checker.checkValue(params, [...base, k], { self: step, loopVar, where }, mine);
+        continue;
+      }
+      for (const [name, value] of Object.entries(params)) {
+        const path = [...base, k, name];
+        if (PROMPT_TEMPLATE_PARAMS.includes(name) && typeof value === 'string') checker.checkPromptTemplate(value, path, variables, `${where}: ${k} ${name}`);
+        else checker.checkValue(value, path, { self: step, loopVar, where }, mine);
+      }
+    }
     checkNeeds(ctx, step, byId, mine);
   }
   if (isPlainObject(root.outputs)) checker.checkValue(root.outputs, ['outputs'], { where: 'outputs' }, new Set());
@@ -78,6 +91,27 @@ class RefChecker {
     private readonly byId: Map<string, StepInfo>,
     private readonly loopVars: Map<string, StepInfo>,
   ) {}
+
+  /** A prompt override: rendered by the step, so only its prompt variables exist in it. */
+  checkPromptTemplate(text: string, path: Path, variables: readonly string[], where: string): void {
+    let refs: Ref[];
+    try {
+      refs = templateGlobalRefs(text);
+    } catch (error) {
+      this.ctx.report('template-syntax', `${where}: template error: ${(error as Error).message.split('\n')[0]}`, path);
+      return;
+    }
+    const seen = new Set<string>();
+    for (const [head] of refs) {
+      const name = String(head);
+      if (variables.includes(name) || seen.has(name)) continue;
+      seen.add(name);
+      const guess = closest(name, variables);
+      this.ctx.report('unknown-ref', `${where}: unknown name "${name}" in the prompt template`, path, {
+        hint: `${guess ? `did you mean ${guess}? ` : ''}a prompt override sees ${variables.join(', ')} (not inputs or steps: pass those through the step's parameters)`,
+      });
+    }
+  }
 
   checkValue(value: unknown, path: Path, scope: Scope, deps: Set<string>): void {
     if (typeof value === 'string') this.checkString(value, path, scope, deps);

@@ -45,6 +45,19 @@ export const promptOverrideParams = {
   prompts: z.string().optional().describe('folder of prompt templates named like the shipped ones, relative to the pipeline file'),
 };
 
+/**
+ * The variables each kind's prompt templates see (docs/model-steps.md). `system:` and `prompt:`
+ * overrides are rendered by the step with these, not by the engine with the pipeline's scope,
+ * so `{{ language }}` works as written and the validator checks names against this list.
+ */
+export const PROMPT_VARIABLES: Readonly<Record<string, readonly string[]>> = {
+  answer: ['question', 'passages', 'count', 'language', 'lang', 'sentinel', 'max_words'],
+  summarize: ['stage', 'text', 'language', 'lang', 'style', 'max_words', 'part', 'parts', 'combined'],
+  translate: ['from_language', 'to_language', 'from', 'to', 'count', 'glossary', 'items_json'],
+};
+/** The parameters of those kinds that are prompt templates, left for the step to render. */
+export const PROMPT_TEMPLATE_PARAMS: readonly string[] = ['system', 'prompt'];
+
 export const summarizeParams = z.strictObject({
   text: z
     .union([z.string(), z.array(hitSchema), z.array(z.string()), retrieveOutputSchema])
