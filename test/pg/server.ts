@@ -57,7 +57,7 @@ export const PLAIN_PG_URL = process.env.LOOM_TEST_PLAIN_PG_URL ?? 'postgres://po
  * missing server skips loudly, saying how to start one.
  */
 export async function plainServerUp(): Promise<boolean> {
-  const { default: pg } = await import('pg');
+  const pg = require('pg') as typeof import('pg');
   const client = new pg.Client({ connectionString: PLAIN_PG_URL, connectionTimeoutMillis: 3000 });
   try {
     await client.connect();

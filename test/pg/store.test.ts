@@ -6,7 +6,10 @@ import { ingest } from '../../packages/core/src/ingest/index.js';
 import { openStore } from '../../packages/core/src/store/index.js';
 import { openPgStore } from '../../packages/core/src/store/pg/store.js';
 import { PG_SCHEMA_VERSION } from '../../packages/core/src/store/pg/schema.js';
-import { startPgServer, storeUrl, type PgTestServer } from './server.js';
+import { startPgServer, startRelay, storeUrl, type PgTestServer } from './server.js';
+import { writeCorpus } from '../crash/corpus.js';
+import { PgConnection } from '../../packages/core/src/store/pg/connect.js';
+import { parsePgLocation } from '../../packages/core/src/store/pg/url.js';
 
 /*
  * The PostgreSQL store against the SQLite store on the same documents, over the real `pg` driver
@@ -103,4 +106,43 @@ describe('PostgreSQL store', () => {
     await reopened.close();
     await expect(openPgStore(url)).rejects.toMatchObject({ code: 'STORE_CORRUPT' });
   }, 120_000);
+
+  it('a connection dropped mid-ingest: STORE_UNAVAILABLE, every committed document whole, the next ingest resumes', async () => {
+    const corpus = join(work, 'drop-corpus');
+    writeCorpus(corpus, 150, 15);
+    const dir = join(work, 'drop-sqlite');
+    await ingest({ paths: [corpus], store: dir });
+    const sqlite = await openStore(dir);
+    const want = new Map((sqlite.db.db.prepare('SELECT s.name AS name, count(*) AS n FROM chunks c JOIN sources s ON s.id = c.source_id GROUP BY s.name').all() as { name: string; n: number }[]).map((r) => [r.name, r.n]));
+    const total = (await sqlite.info()).chunks;
+    sqlite.close();
+
+    const direct = storeUrl(server.url, 'drop');
+    const relay = await startRelay(direct);
+    const watch = await PgConnection.open(parsePgLocation(direct));
+    const stored = async () => new Map((await watch.query<{ name: string; n: string }>('SELECT s.name, count(*)::text AS n FROM {s}.chunks c JOIN {s}.sources s ON s.id = c.source_id GROUP BY s.name').catch(() => [])).map((r) => [r.name, Number(r.n)]));
+    try {
+      const running = ingest({ paths: [corpus], store: relay.url }).then(() => null, (e: unknown) => e);
+      let seen = 0;
+      while (seen < 20) seen = (await stored()).size; // cut once 20 documents are committed
+      relay.cut();
+      const error = await running;
+      expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      const partial = await stored();
+      expect(partial.size).toBeGreaterThanOrEqual(20);
+      expect(partial.size).toBeLessThan(want.size);
+      for (const [name, n] of partial) expect(n, name).toBe(want.get(name)); // no document half-written
+
+      const resumed = await ingest({ paths: [corpus], store: direct });
+      expect(resumed).toMatchObject({ added: want.size - partial.size, unchanged: partial.size });
+      expect(resumed.embedded).toBeLessThan(total);
+      expect(await stored()).toEqual(want);
+      const pg = await openPgStore(direct);
+      expect(await pg.check()).toMatchObject({ ok: true });
+      await pg.close();
+    } finally {
+      await watch.close();
+      await relay.stop();
+    }
+  }, 300_000);
 });

@@ -33,6 +33,9 @@ export class PgConnection implements Sql {
     });
     // an idle connection the server drops must not crash the process; the next query reports it
     pool.on('error', () => {});
+    // …nor one dropped while checked out (a transaction, the writer lock's session): its next
+    // query reports it, and the server has rolled back and released the lock with the session
+    pool.on('connect', (client) => client.on('error', () => {}));
     const conn = new PgConnection(pool, loc);
     await conn.query('SELECT 1');
     return conn;
