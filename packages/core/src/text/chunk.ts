@@ -5,7 +5,8 @@
  * chunk's last paragraph. `text` is the chunk body; the heading path is kept apart in `heading`
  * (see `chunkContextText` for the string to embed).
  */
-import { type Block, readFrontMatter, scanBlocks } from './md-blocks.js';
+import { parseMarkdown } from './blocks.js';
+import { type Block, chunkBlocks } from './md-blocks.js';
 
 export interface TextChunk {
   /** the chunk body (source text of its blocks joined by blank lines), without the heading path */
@@ -186,8 +187,9 @@ function pack(source: string, blocks: Block[], options: ChunkOptions): { chunks:
 
 /** Chunks Markdown: front matter parsed into `frontMatter`, `title` from it or the first H1. */
 export function chunkMarkdown(source: string, options: ChunkOptions = {}): ParsedDocument {
-  const { data, body } = readFrontMatter(source);
-  const { chunks, firstH1 } = pack(source, scanBlocks(source, body), options);
+  const model = parseMarkdown(source);
+  const data = model.frontMatter?.data ?? {};
+  const { chunks, firstH1 } = pack(source, chunkBlocks(model), options);
   const title = typeof data.title === 'string' && data.title.trim() ? data.title.trim() : firstH1;
   return { title, frontMatter: data, chunks };
 }

@@ -8,32 +8,16 @@
 import { type CompactMap, loadDirection } from './cedict.js';
 import { detectLanguageSync } from './lang.js';
 import { isStopword, tokenize } from './segment.js';
+import { chineseWords } from './zh-words.js';
 
-const MAX_WORD_LENGTH = 8;
 const GLOSSES_PER_WORD = 3;
 const HEADWORDS_PER_WORD = 4;
-const CJK_RUN = /[\u3400-\u9fff\uf900-\ufaff]+/g;
 
 const values = (map: CompactMap, key: string): string[] => map.get(key)?.split('|') ?? [];
 
-/** Forward maximum matching against the dictionary: finds 组件 where ICU says 组 | 件. */
-function dictionaryWords(run: string, zh: CompactMap): string[] {
-  const words: string[] = [];
-  let i = 0;
-  while (i < run.length) {
-    let len = Math.min(MAX_WORD_LENGTH, run.length - i);
-    while (len > 1 && !zh.has(run.slice(i, i + len))) len--;
-    words.push(run.slice(i, i + len));
-    i += len;
-  }
-  return words;
-}
-
 function chineseToEnglish(query: string): string[] {
   const zh = loadDirection('zh');
-  const words: string[] = [];
-  for (const run of query.match(CJK_RUN) ?? []) words.push(...dictionaryWords(run, zh));
-  const content = words.filter((w) => !isStopword(w));
+  const content = chineseWords(query).filter((w) => !isStopword(w));
   const multi = content.filter((w) => w.length > 1);
   // single characters only when the query has nothing longer: 组 alone means too many things
   const use = multi.length > 0 ? multi : content;

@@ -6,6 +6,8 @@
  * (with code spans and fences removed) settles those cases without a model.
  */
 
+import { parseMarkdown, proseText } from './blocks.js';
+
 export type Lang = 'en' | 'zh' | 'ja' | 'ko' | 'other';
 
 /** lid.176 answers below this probability are not trusted; the script heuristic decides. */
@@ -17,7 +19,6 @@ const MODEL_INPUT_CHARS = 2000;
 // letters of prose (a CJK character counts three) below which a chunk takes its document's language
 const MIN_PROSE_FOR_CHUNK = 30;
 
-const CODE_FENCE = /^[ \t]*(`{3,}|~{3,})[^\n]*\n[\s\S]*?(?:^[ \t]*\1[`~]*[ \t]*$|(?![\s\S]))/gm;
 const INLINE_CODE = /`[^`\n]*`/g;
 const URL = /\bhttps?:\/\/\S+/g;
 const HTML_TAG = /<\/?[A-Za-z][^>\n]*>/g;
@@ -33,8 +34,9 @@ export interface ScriptCounts {
   otherLetters: number;
 }
 
+/** Text without code: code blocks and raw HTML go by the block model, inline code, URLs and tags by pattern. */
 function stripCode(text: string): string {
-  return text.replace(CODE_FENCE, ' ').replace(INLINE_CODE, ' ').replace(URL, ' ').replace(HTML_TAG, ' ');
+  return proseText(parseMarkdown(text)).replace(INLINE_CODE, ' ').replace(URL, ' ').replace(HTML_TAG, ' ');
 }
 
 /** The prose of a Markdown/text snippet: code fences, inline code, URLs and tags removed. */

@@ -49,7 +49,7 @@ describe('splitSentences: Markdown units', () => {
       '## Setup', '', 'First do this. Then that.', '',
       '- item one. Still item one.', '  continued line.', '- item two', '',
       '```js', 'const a = 1. Foo', '', 'bar()', '```', '',
-      '| a | b |', '| 1 | 2 |', '', '::: tip Note', 'Inside the tip. Two sentences.', ':::',
+      '| a | b |', '| --- | --- |', '| 1 | 2 |', '', '::: tip Note', 'Inside the tip. Two sentences.', ':::',
     ].join('\n');
     expect(splitSentences(text)).toEqual([
       '## Setup', 'First do this.', 'Then that.',

@@ -1,23 +1,19 @@
 /**
  * Sentence splitting for extractive summaries and cited answers, in English and Chinese.
  * Markdown structure decides first: a fenced code block, a list item, a table row and a
- * heading are each one unit; only prose paragraphs are cut into sentences.
+ * heading are each one unit (see blocks.ts); only prose paragraphs are cut into sentences.
  */
+import { blockSource, type MdBlock, parseMarkdown } from './blocks.js';
 
 // words whose trailing period does not end a sentence (lower-cased, without the final '.')
 const ABBREVIATIONS = new Set(['e.g', 'i.e', 'vs', 'cf', 'al', 'mr', 'mrs', 'ms', 'dr', 'prof', 'st', 'fig', 'no', 'approx', 'incl', 'resp', 'jr', 'sr', 'a.k.a', 'viz']);
-const FENCE = /^[ \t]*(`{3,}|~{3,})/;
-const LIST_ITEM = /^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+/;
-const TABLE_ROW = /^ {0,3}\|/;
-const HEADING = /^ {0,3}#{1,6}[ \t]/;
-const CONTAINER = /^ {0,3}:::+\s*([\w-]*)\s*(.*)$/;
 const CJK_CHAR = /[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]/;
 // Chinese/Japanese sentence ends, with closing quotes or brackets that belong to the sentence
 const CJK_END = /^(?:[。！？；]+|[!?]+|…+|⋯+)[”’」』）)》〉"']*/;
 const LATIN_END = /^[.!?]+["'”’)\]]*/;
 
 /** Joins a paragraph's soft line breaks: a space between Latin words, nothing between CJK. */
-function joinLines(lines: string[]): string {
+export function joinLines(lines: string[]): string {
   let out = '';
   for (const raw of lines) {
     const line = raw.trim();
@@ -37,7 +33,7 @@ function endsWithAbbreviation(text: string, dot: number): boolean {
 }
 
 /** Splits one prose paragraph (already joined into a single line) into sentences. */
-function splitProse(text: string): string[] {
+export function splitProse(text: string): string[] {
   const out: string[] = [];
   let start = 0;
   let inCode = false;
@@ -71,51 +67,26 @@ function splitProse(text: string): string[] {
   return out.map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
-function flushParagraph(lines: string[], out: string[]): void {
-  if (lines.length === 0) return;
-  out.push(...splitProse(joinLines(lines)));
-  lines.length = 0;
-}
-
 /**
  * Sentences of `text` in order. English ends at . ! ? before a capital (not after "e.g.",
  * "i.e.", initials, or inside "v1.2", "3.14", URLs, file names); Chinese at 。！？； and …
- * Fenced code blocks, list items, table rows and headings come back whole.
+ * Markdown structure comes from the block model: code blocks, list items, table rows and
+ * headings come back whole; a `::: tip Title` container line gives its title.
  */
 export function splitSentences(text: string): string[] {
+  const model = parseMarkdown(text);
   const out: string[] = [];
-  const paragraph: string[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    const fence = FENCE.exec(line);
-    if (fence) {
-      flushParagraph(paragraph, out);
-      let close = i + 1;
-      const closing = new RegExp(`^[ \\t]*${fence[1][0] === '`' ? '`' : '~'}{${fence[1].length},}\\s*$`);
-      while (close < lines.length && !closing.test(lines[close])) close++;
-      out.push(lines.slice(i, Math.min(close + 1, lines.length)).join('\n'));
-      i = close;
-      continue;
+  const lines = (b: MdBlock) => blockSource(model, b).split(/\r\n|\n|\r/);
+  for (const b of model.blocks) {
+    // code and HTML come back whole: map-reduce splits with this and must lose nothing
+    if (b.kind === 'code' || b.kind === 'html' || b.kind === 'rule') out.push(blockSource(model, b));
+    else if (b.kind === 'heading') out.push(joinLines(lines(b)));
+    else if (b.kind === 'table') for (const row of b.rows!) out.push(model.source.slice(row.start, row.end).trim());
+    else if (b.kind === 'container') { if (b.text) out.push(b.text); }
+    else if (b.kind === 'paragraph') {
+      if (b.item) out.push(joinLines(lines(b)));
+      else out.push(...splitProse(joinLines(lines(b))));
     }
-    if (line.trim() === '') { flushParagraph(paragraph, out); continue; }
-    const container = CONTAINER.exec(line);
-    if (container) {
-      flushParagraph(paragraph, out);
-      if (container[2]) out.push(container[2].trim()); // the container's title, e.g. "::: tip Note"
-      continue;
-    }
-    if (LIST_ITEM.test(line) || TABLE_ROW.test(line) || HEADING.test(line)) {
-      flushParagraph(paragraph, out);
-      // a list item's continuation lines (indented, no marker) belong to it
-      let last = i;
-      while (LIST_ITEM.test(line) && last + 1 < lines.length && /^\s{2,}\S/.test(lines[last + 1]) && !LIST_ITEM.test(lines[last + 1])) last++;
-      out.push(joinLines(lines.slice(i, last + 1)));
-      i = last;
-      continue;
-    }
-    paragraph.push(line);
   }
-  flushParagraph(paragraph, out);
-  return out;
+  return out.filter((s) => s.length > 0);
 }

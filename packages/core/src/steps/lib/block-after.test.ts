@@ -22,8 +22,8 @@ const passage = [
 
 describe('blockAfter', () => {
   it('returns the block that follows a sentence ending with a colon', () => {
-    expect(blockAfter(passage, 'Retries are configured in the fetch.retry section of tidewren.yaml:')).toBe('```yaml\nfetch:\n  retry:\n    max_attempts: 4\n```');
-    expect(blockAfter(passage, '重试在 `fetch.retry` 中配置：')).toBe('```yaml\nfetch: {}\n```');
+    expect(blockAfter(passage, 'Retries are configured in the fetch.retry section of tidewren.yaml:')?.text).toBe('```yaml\nfetch:\n  retry:\n    max_attempts: 4\n```');
+    expect(blockAfter(passage, '重试在 `fetch.retry` 中配置：')?.text).toBe('```yaml\nfetch: {}\n```');
   });
   it('returns nothing for other sentences and for a block cut off by the chunk', () => {
     expect(blockAfter(passage, 'Each delay doubles.')).toBeUndefined();
@@ -46,11 +46,12 @@ describe('blockAfter: tables and lists', () => {
     '| 1.x | 2.x |',
     '| --- | --- |',
     '| `refresh_interval` | `fetch.interval` |',
+    '',
     'The end.',
   ].join('\n');
 
   it('returns the list a sentence introduces, with continuation lines and the blank lines between items', () => {
-    expect(blockAfter(doc, 'The option `search.cjk_tokenizer` chooses it:')).toBe([
+    expect(blockAfter(doc, 'The option `search.cjk_tokenizer` chooses it:')?.text).toBe([
       '- `bigram` (the default) indexes every pair of characters.',
       '  It needs no dictionary.',
       '',
@@ -59,6 +60,6 @@ describe('blockAfter: tables and lists', () => {
   });
 
   it('returns the table a sentence introduces', () => {
-    expect(blockAfter(doc, 'Configuration changes in 2.0:')).toBe('| 1.x | 2.x |\n| --- | --- |\n| `refresh_interval` | `fetch.interval` |');
+    expect(blockAfter(doc, 'Configuration changes in 2.0:')?.text).toBe('| 1.x | 2.x |\n| --- | --- |\n| `refresh_interval` | `fetch.interval` |');
   });
 });

@@ -3,55 +3,56 @@
  * table or a list. An extractive answer that quotes such a sentence without its block
  * promises something it does not deliver, so the block that follows the sentence comes with it.
  */
+import { type MarkdownModel, type MdBlock, parseMarkdown } from '../../text/blocks.js';
+import { joinLines } from '../../text/sentences.js';
 
 const MAX_BLOCK_LINES = 24;
-const LIST_ITEM = /^\s{0,3}(?:[-*+]|\d+[.)])\s+/;
 
 export function normaliseQuote(text: string): string {
   return text.replace(/[`*_]/g, '').replace(/\s+/g, ' ').trim().toLowerCase();
 }
 
-/**
- * The fenced code block, table or list right after `sentence` in `passage`, when the sentence
- * ends with a colon. Nothing when the block is cut off by the chunk's end or is very long:
- * that is better left to the source.
- */
-export function blockAfter(passage: string, sentence: string): string | undefined {
-  if (!/[:：]\s*$/.test(sentence)) return undefined;
-  const tail = normaliseQuote(sentence).slice(-40);
-  const lines = passage.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    if (!/[:：]\s*$/.test(lines[i]) || !normaliseQuote(lines[i]).endsWith(tail)) continue;
-    let j = i + 1;
-    while (j < lines.length && lines[j].trim() === '') j++;
-    const end = blockEnd(lines, j);
-    if (end === undefined || end - j >= MAX_BLOCK_LINES) return undefined;
-    return lines.slice(j, end + 1).join('\n');
-  }
-  return undefined;
+export interface FollowingBlock {
+  /** the block's Markdown source */
+  text: string;
+  /** its words without markup: the code of a code block, the cells of a table, the text of a list */
+  prose: string;
 }
 
-/** The last line of the block starting at `start`, or undefined when there is none. */
-function blockEnd(lines: string[], start: number): number | undefined {
-  const first = lines[start] ?? '';
-  const open = /^\s{0,3}(`{3,}|~{3,})/.exec(first);
-  if (open) {
-    const end = lines.findIndex((l, k) => k > start && l.trimStart().startsWith(open[1]));
-    return end < 0 ? undefined : end;
-  }
-  if (/^\s*\|/.test(first)) {
-    let end = start;
-    while (end + 1 < lines.length && /^\s*\|/.test(lines[end + 1])) end++;
-    return end;
-  }
-  if (LIST_ITEM.test(first)) {
-    let end = start;
-    // items, their indented continuation lines, and blank lines between items
-    for (let k = start + 1; k < lines.length; k++) {
-      if (LIST_ITEM.test(lines[k]) || /^\s{2,}\S/.test(lines[k])) end = k;
-      else if (lines[k].trim() !== '') break;
-    }
-    return end;
-  }
-  return undefined;
+/**
+ * The code block, table or list right after `sentence` in `passage`, when the sentence ends
+ * with a colon. Nothing when the block is cut off by the chunk's end (a fence never closed) or
+ * is very long: that is better left to the source.
+ */
+export function blockAfter(passage: string, sentence: string): FollowingBlock | undefined {
+  if (!/[:：]\s*$/.test(sentence)) return undefined;
+  const tail = normaliseQuote(sentence).slice(-40);
+  const model = parseMarkdown(passage);
+  const at = model.blocks.findIndex((b) => b.kind === 'paragraph' && normaliseQuote(joinLines(b.text!.split('\n'))).endsWith(tail));
+  if (at < 0) return undefined;
+  const blocks = following(model, at);
+  if (!blocks || blocks[blocks.length - 1].endLine - blocks[0].line > MAX_BLOCK_LINES) return undefined;
+  const text = model.source.slice(blocks[0].start, blocks[blocks.length - 1].end);
+  return { text, prose: blocks.map(proseOf).join('\n') };
 }
+
+/** The blocks the paragraph at `at` introduces: a closed code block, a table, or a whole list. */
+function following(model: MarkdownModel, at: number): MdBlock[] | undefined {
+  const next = model.blocks[at + 1];
+  if (!next) return undefined;
+  if (next.kind === 'code') return next.fenced && !next.closed ? undefined : [next];
+  if (next.kind === 'table') return [next];
+  const list = next.lists?.[next.lists.length - 1];
+  if (list === undefined || model.blocks[at].lists?.includes(list)) return undefined;
+  const out: MdBlock[] = [];
+  for (let k = at + 1; k < model.blocks.length && model.blocks[k].lists?.includes(list); k++) out.push(model.blocks[k]);
+  return out;
+}
+
+function proseOf(b: MdBlock): string {
+  if (b.kind === 'code') return b.content ?? '';
+  if (b.kind === 'table') return b.rows!.map((r) => r.cells.join(' ')).join('\n');
+  return b.text ?? '';
+}
+
+

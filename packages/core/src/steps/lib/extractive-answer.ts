@@ -93,10 +93,10 @@ function units(passages: Passage[], options: ExtractiveAnswerOptions): Unit[] {
     const sameLang = !options.lang || base(langOf(p)) === base(options.lang);
     return proseUnits(p.text, { tableRows: true })
       .map((u, index) => {
-        const block = blockAfter(p.text, u.text);
+        const after = blockAfter(p.text, u.text);
         // the block is quoted with its sentence, so its words count (not the fence's info string)
-        const raw = block ? `${u.text}\n${block.replace(/^\s*(`{3,}|~{3,}).*$/gm, '')}` : u.text;
-        return { ...u, n: p.n, rank, index, sameLang, block, terms: new Set(contentTerms(raw)), raw, own: new Set(contentTerms(u.text)) };
+        const raw = after ? `${u.text}\n${after.prose}` : u.text;
+        return { ...u, n: p.n, rank, index, sameLang, block: after?.text, terms: new Set(contentTerms(raw)), raw, own: new Set(contentTerms(u.text)) };
       })
       // table rows are short by nature ("`refresh_interval` | `fetch.interval`")
       .filter((u) => countWords(u.text) >= (u.kind === 'row' ? 2 : 4))

@@ -1,3 +1,4 @@
+import { blockSource, parseMarkdown } from '../../text/blocks.js';
 import { CLOSE, OPEN, placeholdersIn, segmentMarkdown, type Unit } from './markdown-segments.js';
 
 /* Checks on a translation: per unit before reassembly, and on the whole document after. */
@@ -20,14 +21,10 @@ export function checkUnit(unit: Unit, translated: unknown): string | undefined {
   return undefined;
 }
 
-/** Fenced code blocks of a Markdown text, as the segmenter keeps them. */
+/** Code blocks (fenced, indented, <pre>) of a Markdown text, as the segmenter keeps them. */
 export function codeBlocks(markdown: string): string[] {
-  const code: string[] = [];
-  for (const part of segmentMarkdown(markdown).parts) {
-    if (part.kind !== 'keep') continue;
-    for (const m of part.text.matchAll(/^ {0,3}(`{3,}|~{3,})[^\n]*\n[\s\S]*?^ {0,3}\1[ \t]*$/gm)) code.push(m[0]);
-  }
-  return code;
+  const model = parseMarkdown(markdown);
+  return model.blocks.filter((b) => b.kind === 'code').map((b) => blockSource(model, b));
 }
 
 /**

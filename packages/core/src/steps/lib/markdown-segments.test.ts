@@ -88,6 +88,14 @@ describe('segmentMarkdown', () => {
     expect(reassemble(seg, seg.units.map((u) => u.text))).toBe(src);
   });
 
+  it('keeps VitePress container markers; only a container title is translated', () => {
+    const src = ':::info See also\nRead the guide.\n:::\n\n::: warning\nCareful here.\n:::\n\n::: details Click me\n```js\nx()\n```\n:::\n';
+    const seg = segmentMarkdown(src);
+    expect(seg.units.map((u) => u.text)).toEqual(['See also', 'Read the guide.', 'Careful here.', 'Click me']);
+    const out = reassemble(seg, ['参见', '阅读指南。', '小心。', '点击']);
+    expect(out).toBe(':::info 参见\n阅读指南。\n:::\n\n::: warning\n小心。\n:::\n\n::: details 点击\n```js\nx()\n```\n:::\n');
+  });
+
   it('protects an unclosed fence to the end', () => {
     const src = 'Intro.\n\n```js\nconst x = 1;\n';
     const seg = segmentMarkdown(src);

@@ -5,6 +5,8 @@
  * ⟦n⟧, so the model sees only prose. Reassembly puts every protected byte back where it was.
  */
 
+import { type MarkdownModel, parseMarkdown } from '../../text/blocks.js';
+
 export type Escape = 'yaml-plain' | 'yaml-double' | 'yaml-single';
 
 export type Part =
@@ -55,6 +57,8 @@ class Builder {
   parts: Part[] = [];
   units: Unit[] = [];
   tokens = new Map<number, string>();
+  /** the last prose line ended with a hard line break */
+  afterHardBreak = false;
   private inline: RegExp;
 
   constructor(keep: string[]) {
@@ -129,15 +133,14 @@ function termPattern(term: string): string {
   return /^[\w]/.test(term) && /[\w]$/.test(term) ? `\\b${escaped}\\b` : escaped;
 }
 
-const FENCE = /^( {0,3})(`{3,}|~{3,})/;
-const HTML_BLOCK = /^ {0,3}<(!--|pre|script|style|textarea)\b/i;
-const TABLE_RULE = /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/;
-const HR = /^ {0,3}([-*_])([ \t]*\1){2,}[ \t]*$/;
-const REF_DEF = /^ {0,3}\[[^\]]+\]:\s*\S/;
 const PREFIX = /^[ \t]*(?:>[ \t]?)*[ \t]*(?:#{1,6}[ \t]+|(?:[-*+]|\d{1,9}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?)?/;
+// a VitePress/markdown-it container line: the marker and name are markup, the title is text
+const CONTAINER = /^([ \t]*:{3,}[ \t]*[\w-]*[ \t]*)(.*)$/;
 
-function splitLines(source: string): { body: string; eol: string }[] {
-  const out: { body: string; eol: string }[] = [];
+type Line = { body: string; eol: string };
+
+function splitLines(source: string): Line[] {
+  const out: Line[] = [];
   for (const m of source.matchAll(/([^\r\n]*)(\r\n|\n|\r|$)/g)) {
     if (m[0] === '' && m.index === source.length) break;
     out.push({ body: m[1], eol: m[2] });
@@ -145,60 +148,66 @@ function splitLines(source: string): { body: string; eol: string }[] {
   return out;
 }
 
+type Role = 'keep' | 'table' | 'container' | 'prose';
+
+/** What each line is, from the block model: the segmenter never decides "is this code?" itself. */
+function lineRoles(model: MarkdownModel): { role: (Role | undefined)[]; para: (number | undefined)[] } {
+  const role: (Role | undefined)[] = [];
+  const para: (number | undefined)[] = [];
+  model.blocks.forEach((b, n) => {
+    const r: Role = b.kind === 'code' || b.kind === 'html' || b.kind === 'rule' ? 'keep' : b.kind === 'table' ? 'table' : b.kind === 'container' ? 'container' : 'prose';
+    for (let k = b.line; k < b.endLine; k++) {
+      role[k] = r;
+      if (b.kind === 'paragraph') para[k] = n;
+    }
+  });
+  return { role, para };
+}
+
 /** Splits a Markdown document into kept bytes and translatable units. */
 export function segmentMarkdown(source: string, options: SegmentOptions = {}): Segmented {
   const b = new Builder(options.keep ?? []);
   const lines = splitLines(source);
-  let i = frontMatter(lines, b);
-  let listContext = false;
-  let paragraphOpen = false;
-  while (i < lines.length) {
+  const model = parseMarkdown(source);
+  const { role, para } = lineRoles(model);
+  let i = model.frontMatter ? frontMatter(lines, model.frontMatter.endLine, b) : 0;
+  for (; i < lines.length; i++) {
     const { body, eol } = lines[i];
-    const start = i;
-    const fence = FENCE.exec(body);
-    if (fence) i = skipFence(lines, i, fence[2]);
-    else if (HTML_BLOCK.test(body)) i = skipHtml(lines, i);
-    else if (/^(?: {4}|\t)/.test(body) && !listContext && (i === 0 || lines[i - 1].body.trim() === '')) i = skipIndented(lines, i);
-    if (i > start) {
-      for (let k = start; k < i; k++) b.keep(lines[k].body + lines[k].eol);
-      paragraphOpen = false;
-      continue;
-    }
-    i++;
-    if (body.trim() === '' || HR.test(body) || REF_DEF.test(body) || TABLE_RULE.test(body)) {
-      b.keep(body + eol);
-      if (body.trim() !== '') listContext = false;
-      paragraphOpen = false;
-      continue;
-    }
-    if (isTableRow(body, lines[i]?.body)) {
-      tableRow(body, b);
-      b.keep(eol);
-      paragraphOpen = false;
-      continue;
-    }
-    const prefix = PREFIX.exec(body)![0];
-    const content = body.slice(prefix.length);
-    if (prefix.trim()) listContext = /[-*+\d]/.test(prefix.trim()[0]) || listContext;
-    else if (!/^\s/.test(body)) listContext = false;
-    const hardBreak = / {2,}$|\\$/.test(body);
-    if (paragraphOpen && prefix === '' && b.extend(content)) {
-      b.keep(eol);
-    } else {
-      b.keep(prefix);
-      b.text(content);
-      b.keep(eol);
-    }
-    // only plain, unindented lines continue a paragraph; headings and items stand alone
-    paragraphOpen = prefix === '' && !hardBreak;
+    const r = role[i];
+    if (r === 'table' && !TABLE_RULE.test(body)) tableRow(body, b);
+    else if (r === 'container') containerLine(body, b);
+    else if (r !== 'prose' || body.trim() === '') b.keep(body);
+    else proseLine(body, b, i > 0 && para[i] !== undefined && para[i] === para[i - 1]);
+    b.keep(eol);
   }
   return { parts: b.parts, units: b.units, tokens: b.tokens };
 }
 
-function frontMatter(lines: { body: string; eol: string }[], b: Builder): number {
-  if (lines.length === 0 || lines[0].body !== '---') return 0;
-  const end = lines.findIndex((l, k) => k > 0 && (l.body === '---' || l.body === '...'));
-  if (end < 0) return 0;
+const TABLE_RULE = /^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$/;
+
+/** A heading or paragraph line; a plain continuation line of a paragraph joins its unit. */
+function proseLine(body: string, b: Builder, continues: boolean): void {
+  const prefix = PREFIX.exec(body)![0];
+  const content = body.slice(prefix.length);
+  // a line after a hard break (two spaces, backslash) stands alone, as it reads
+  const joined = continues && prefix === '' && !b.afterHardBreak && b.extend(content);
+  if (!joined) {
+    b.keep(prefix);
+    b.text(content);
+  }
+  b.afterHardBreak = / {2,}$|\\$/.test(body);
+}
+
+/** `::: info See also`: the marker and name are kept, the title translated. */
+function containerLine(body: string, b: Builder): void {
+  const m = CONTAINER.exec(body);
+  if (!m) { b.keep(body); return; }
+  b.keep(m[1]);
+  b.text(m[2]);
+}
+
+function frontMatter(lines: Line[], endLine: number, b: Builder): number {
+  const end = endLine - 1;
   b.keep(lines[0].body + lines[0].eol);
   for (let k = 1; k < end; k++) {
     const { body, eol } = lines[k];
@@ -221,32 +230,6 @@ function frontMatterValue(value: string, b: Builder): void {
     b.keep(quoted[1]);
   } else if (/^[[{&*!|>%@`#]/.test(value)) b.keep(value);
   else b.text(value, 'yaml-plain');
-}
-
-function skipFence(lines: { body: string }[], i: number, marker: string): number {
-  for (let k = i + 1; k < lines.length; k++) {
-    const close = /^ {0,3}(`{3,}|~{3,})[ \t]*$/.exec(lines[k].body);
-    if (close && close[1][0] === marker[0] && close[1].length >= marker.length) return k + 1;
-  }
-  return lines.length; // an unclosed fence runs to the end, as in CommonMark
-}
-
-function skipHtml(lines: { body: string }[], i: number): number {
-  const tag = HTML_BLOCK.exec(lines[i].body)![1].toLowerCase();
-  const end = tag === '!--' ? '-->' : `</${tag}>`;
-  for (let k = i; k < lines.length; k++) if (lines[k].body.toLowerCase().includes(end)) return k + 1;
-  return lines.length;
-}
-
-function skipIndented(lines: { body: string }[], i: number): number {
-  let k = i;
-  while (k < lines.length && (/^(?: {4}|\t)/.test(lines[k].body) || (lines[k].body.trim() === '' && /^(?: {4}|\t)/.test(lines[k + 1]?.body ?? '')))) k++;
-  return k;
-}
-
-function isTableRow(body: string, next: string | undefined): boolean {
-  const t = body.trim();
-  return (t.startsWith('|') && t.length > 1) || (t.includes('|') && next !== undefined && TABLE_RULE.test(next) && next.includes('-'));
 }
 
 function tableRow(body: string, b: Builder): void {

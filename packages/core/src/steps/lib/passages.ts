@@ -1,4 +1,5 @@
-import { splitSentences } from './text-deps.js';
+import { parseMarkdown } from '../../text/blocks.js';
+import { joinLines, splitProse } from '../../text/sentences.js';
 
 /** A passage as the model steps see it, numbered from 1 in the order given. */
 export interface Passage {
@@ -91,7 +92,7 @@ export function proseUnits(text: string, options: { tableRows?: boolean } = {}):
   const out: ProseUnit[] = [];
   proseBlocks(text, options.tableRows ?? false).forEach((block, i) => {
     if (block.kind === 'row') { out.push({ text: block.text, kind: 'row', part: i }); return; }
-    for (const s of splitSentences(block.text)) {
+    for (const s of splitProse(block.text)) {
       const t = s.trim();
       if (t) out.push({ text: t, kind: block.kind, part: i });
     }
@@ -99,61 +100,27 @@ export function proseUnits(text: string, options: { tableRows?: boolean } = {}):
   return out;
 }
 
-const TABLE_RULE = /^\|?\s*:?-{3,}/;
-
-/** A data row of a Markdown table as "cell | cell". */
-function tableRow(line: string): string | undefined {
-  const cells = line.replace(/^\||\|$/g, '').split('|').map((c) => cleanInline(c.trim())).filter(Boolean);
-  return cells.length > 1 ? cells.join(' | ') : undefined;
-}
-
 interface Block { text: string; kind: ProseUnit['kind'] }
 
+/**
+ * The quotable blocks of a text, from the block model: paragraphs (link text kept, tags and
+ * emphasis marks dropped, inline code kept with its backticks and everything inside it, so
+ * `<template>` survives), list items, and table data rows with `tableRows`.
+ */
 function proseBlocks(text: string, tableRows: boolean): Block[] {
   const blocks: Block[] = [];
-  let para: string[] = [];
-  let fence: string | undefined;
-  const flush = (kind: Block['kind'] = 'sentence') => {
-    if (para.length) blocks.push({ text: para.join(' '), kind });
-    para = [];
-  };
-  const lines = text.replace(/^---\r?\n[\s\S]*?\r?\n---\r?\n/, '').split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i];
-    const fenceMatch = /^\s{0,3}(`{3,}|~{3,})/.exec(raw);
-    if (fence) {
-      if (fenceMatch && fenceMatch[1][0] === fence[0] && fenceMatch[1].length >= fence.length) fence = undefined;
-      continue;
+  for (const b of parseMarkdown(text).blocks) {
+    if (b.kind === 'table' && tableRows) {
+      for (const row of b.rows!) {
+        const cells = row.cells.filter(Boolean);
+        if (!row.header && cells.length > 1) blocks.push({ text: cells.join(' | '), kind: 'row' });
+      }
     }
-    if (fenceMatch) { flush(); fence = fenceMatch[1]; continue; }
-    const line = raw.trim();
-    if (line.startsWith('|')) {
-      flush();
-      // a header row is the one followed by the rule row
-      const header = TABLE_RULE.test(lines[i + 1]?.trim() ?? '');
-      const row = tableRows && !header && !TABLE_RULE.test(line) ? tableRow(line) : undefined;
-      if (row) blocks.push({ text: row, kind: 'row' });
-      continue;
-    }
-    // ::: tip containers and > [!NOTE] markers are layout, not prose
-    if (!line || /^:::/.test(line) || /^>\s*\[!\w+\]\s*$/.test(line) || /^#{1,6}\s/.test(line) || /^<[^>]+>$/.test(line) || /^([-*_])(\s*\1){2,}$/.test(line)) {
-      flush();
-      continue;
-    }
-    const item = /^(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?/.exec(line);
-    if (item) flush();
-    para.push(cleanInline(line.slice(item ? item[0].length : 0).replace(/^>\s?/, '')));
-    if (item) flush('item');
+    if (b.kind !== 'paragraph') continue;
+    // `> [!NOTE]` alert markers are layout, not prose
+    const lines = b.text!.replace(/^\[!\w+\][ \t]*/, '').split('\n');
+    const joined = joinLines(lines);
+    if (joined) blocks.push({ text: joined, kind: b.item ? 'item' : 'sentence' });
   }
-  flush();
-  return blocks.filter((b) => b.text.trim());
-}
-
-function cleanInline(line: string): string {
-  return line
-    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]+)\]\[[^\]]*\]/g, '$1')
-    .replace(/<\/?[A-Za-z][^>]*>/g, '')
-    .replace(/(\*\*|__)(.+?)\1/g, '$2');
+  return blocks;
 }
