@@ -66,7 +66,7 @@ export function summaryLine(s: IngestSummary, store: string): string {
   const parts = [`${s.added} added`, `${s.updated} updated`, `${s.unchanged} unchanged`, `${s.removed} removed`];
   if (s.renamed) parts.push(`${s.renamed} renamed`);
   if (s.skipped.length) parts.push(`${s.skipped.length} skipped`);
-  return `ingested ${s.files} files: ${parts.join(', ')}; ${s.chunks} chunks (${s.embedded} embedded) in ${s.seconds.toFixed(1)} s -> ${store}`;
+  return `ingested ${s.files} file${s.files === 1 ? '' : 's'}: ${parts.join(', ')}; ${s.chunks} chunks (${s.embedded} embedded) in ${s.seconds.toFixed(1)} s -> ${store}`;
 }
 
 export const register: RegisterCommand = (program, io) => {

@@ -33,7 +33,7 @@ interface Pending extends PendingDocument {
 const BATCH_CHUNKS = 256;
 const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 /** bump when reading or chunking changes in a way that should re-chunk unchanged files */
-const READER_VERSION = 1;
+const READER_VERSION = 2; // 2: one CommonMark block model (headings, fences, containers read anew)
 
 /** One ingest run inside the writer lock; see `ingest`. */
 export class IngestRun {
@@ -137,6 +137,8 @@ export class IngestRun {
     }
     if (pending.chunks.length === 0) {
       if (old) { await this.store.backend.delete([old.id]); this.s.removed++; }
+      // (a page of front matter only, or only markup): reported, so the summary adds up
+      else this.skip(name, 'no text to index (only front matter or markup)');
       return;
     }
     pending.kind = old ? 'updated' : 'added';

@@ -139,7 +139,7 @@ export const BUILTIN_STEPS: Readonly<Record<string, BuiltinStepInfo>> = {
   summarize: {
     description: 'summarize text or hits (extractive without a model)',
     params: summarizeParams,
-    outputs: ['summary', 'extractive', 'lang'],
+    outputs: ['summary', 'extractive', 'lang', 'note'],
     callsModel: true,
   },
   translate: { description: 'translate text with a model', params: translateParams, outputs: ['text', 'from', 'to'], callsModel: true },

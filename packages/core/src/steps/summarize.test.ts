@@ -73,6 +73,33 @@ describe('summarize offline (extractive)', () => {
     expect(out.lang).toBe('zh');
   });
 
+  it('says when the summary is not in the language asked for, in that language', async () => {
+    const { ctx, warnings } = bareStepContext();
+    const out = await run({ text: await doc('en/guide/fetch-retries.md'), max_words: 60, lang: 'zh' }, ctx);
+    expect(out.lang).toBe('en');
+    expect(out.note).toBe('摘录式摘要（未配置模型；摘自原文，未翻译）');
+    expect(warnings.join('\n')).toMatch(/the summary is in en, not zh/);
+    const same = await run({ text: await doc('en/guide/fetch-retries.md'), max_words: 60, lang: 'en' }, bareStepContext().ctx);
+    expect(same).toMatchObject({ lang: 'en', note: '' });
+  });
+
+  it('says so when the input has no prose to quote (code only)', async () => {
+    const { ctx, warnings } = bareStepContext();
+    const out = await run({ text: '```js\nconst a = ref(1)\n```\n\n    indented();\n' }, ctx);
+    expect(out).toMatchObject({ summary: '', extractive: true, note: 'Nothing to quote (no model configured; the input has only code, tables or markup)' });
+    expect(warnings.join('\n')).toMatch(/no prose sentences/);
+  });
+
+  it('quotes neither labels glued to the next sentence nor a chunk\'s mid-sentence scrap', async () => {
+    const hits = [
+      { id: 'a', source: 'a.md', heading: '', lang: 'en', score: 1, text: 'Computed values are cached until their dependencies change.\n\nSee also: [Typing Computed](/guide/ts)\n\nThis means the getter runs again only when a dependency changes.' },
+      { id: 'b', source: 'a.md', heading: '', lang: 'en', score: 0.9, text: 'dependency changes, and the cache is dropped.\n\nA computed ref is read-only by default, unless it has a setter.' },
+    ];
+    const out = await run({ text: { hits, text: '' }, max_words: 200 }, bareStepContext().ctx);
+    expect(out.summary).toContain('Computed values are cached');
+    expect(out.summary).not.toMatch(/See also|^dependency changes|\. dependency changes/);
+  });
+
   it('warns on empty input instead of inventing a summary', async () => {
     const { ctx, warnings } = bareStepContext();
     const out = await run({ text: '   ' }, ctx);
@@ -109,7 +136,7 @@ outputs: { summary: "{{ steps.s.summary }}" }
     const tokens: string[] = [];
     const { ctx } = bareStepContext({ model, onToken: (d) => tokens.push(d) });
     const out = await run({ text: await doc('en/deploy/backups.md').then((t) => t.slice(0, 1500)), max_words: 30, style: 'tldr' }, ctx);
-    expect(out).toEqual({ summary: 'Failed fetches are retried with exponential backoff.', extractive: false, lang: 'en' });
+    expect(out).toEqual({ summary: 'Failed fetches are retried with exponential backoff.', extractive: false, lang: 'en', note: '' });
     expect(fake.requestsTo('chat')).toHaveLength(1);
     expect(tokens.join('')).toBe(out.summary);
     const user = lastUserMessage(fake.requestsTo('chat')[0]);

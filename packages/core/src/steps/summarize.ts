@@ -5,6 +5,7 @@ import { defineStep } from './registry.js';
 import { joinSentences, pickSentences } from './lib/extractive.js';
 import { proseSentences, toPassages } from './lib/passages.js';
 import { summarizeWithModel } from './lib/summarize-model.js';
+import { baseLang, noProseNote, untranslatedNote } from './lib/answer-text.js';
 
 /*
  * summarize: text, a list of texts or hits, or a retrieve output -> a summary.
@@ -17,7 +18,13 @@ import { summarizeWithModel } from './lib/summarize-model.js';
 export interface SummarizeOutput {
   summary: string;
   extractive: boolean;
+  /** the language the summary is written in (an extractive summary keeps the input's) */
   lang: string;
+  /**
+   * what the reader should know about the summary, in the requested language: an extractive
+   * summary of text in another language says it was not translated; '' when there is nothing to say
+   */
+  note: string;
 }
 
 /** The input as a list of documents; hits keep their source and heading as a first line. */
@@ -34,20 +41,43 @@ function languageSample(docs: string[]): string {
   return docs.join('\n\n').slice(0, 4000);
 }
 
-function extractiveSummary(docs: string[], params: SummarizeParams, lang: string, ctx: StepContext): SummarizeOutput {
-  const sentences = docs.flatMap((d) => proseSentences(d));
+// a sentence ends with its punctuation, perhaps inside closing quotes or brackets
+const FINISHED = /[.!?。！？…][\s"'”’)）」』]*$/;
+
+/**
+ * Quotable sentences of each document. A retrieval chunk that starts mid-sentence (its overlap
+ * with the previous chunk) starts with a scrap ("doubled after each failed round."): left out.
+ * Labels without final punctuation ("See also: Typing Computed") read as glued to the next
+ * sentence once joined into a paragraph: left out too, unless nothing else is left.
+ */
+function summarySentences(docs: string[]): string[] {
+  const all = docs.flatMap((d) => proseSentences(d).filter((s, i) => i > 0 || !/^\p{Ll}/u.test(s)));
+  const finished = all.filter((s) => FINISHED.test(s));
+  return finished.length > 0 ? finished : all;
+}
+
+async function extractiveSummary(docs: string[], params: SummarizeParams, requested: string, ctx: StepContext): Promise<SummarizeOutput> {
+  const sentences = summarySentences(docs);
+  if (sentences.length === 0) {
+    ctx.warn('nothing to summarize without a model: the input has no prose sentences (only code, tables or markup)');
+    return { summary: '', extractive: true, lang: requested, note: noProseNote(requested) };
+  }
   const tldr = params.style === 'tldr';
   const picked = pickSentences(sentences, { maxWords: tldr ? Math.min(params.max_words, 50) : params.max_words, maxSentences: tldr ? 2 : undefined });
   ctx.warn(`no model configured: the summary is extractive (${picked.length} of ${sentences.length} sentences quoted from the input, in their original order)`);
   const summary = params.style === 'bullets' ? picked.map((s) => `- ${s}`).join('\n') : joinSentences(picked);
-  return { summary, extractive: true, lang };
+  // quotes are in the input's language, whatever was asked for: say so rather than claim otherwise
+  const lang = await detectLanguage(summary);
+  const untranslated = baseLang(lang) !== baseLang(requested);
+  if (untranslated) ctx.warn(`the summary is in ${lang}, not ${requested}: without a model the sentences are quoted, not translated`);
+  return { summary, extractive: true, lang, note: untranslated ? untranslatedNote(requested) : '' };
 }
 
 export const summarizeStep = defineStep<SummarizeParams, SummarizeOutput>({
   kind: 'summarize',
   description: 'summarize text, documents or hits (map-reduce with a model, extractive without)',
   params: summarizeParams,
-  outputs: ['summary', 'extractive', 'lang'],
+  outputs: ['summary', 'extractive', 'lang', 'note'],
   callsModel: true,
   maxCalls: () => 'unbounded',
   async run(params, ctx) {
@@ -55,7 +85,7 @@ export const summarizeStep = defineStep<SummarizeParams, SummarizeOutput>({
     const lang = params.lang && params.lang !== 'auto' ? params.lang : docs.length ? await detectLanguage(languageSample(docs)) : 'en';
     if (docs.length === 0) {
       ctx.warn('nothing to summarize: the input is empty');
-      return { summary: '', extractive: ctx.model === undefined, lang };
+      return { summary: '', extractive: ctx.model === undefined, lang, note: '' };
     }
     if (!ctx.model) return extractiveSummary(docs, params, lang, ctx);
     const result = await summarizeWithModel(docs, {
@@ -68,6 +98,6 @@ export const summarizeStep = defineStep<SummarizeParams, SummarizeOutput>({
       baseDir: ctx.pipeline.dir,
       onToken: ctx.onToken,
     });
-    return { summary: result.summary, extractive: false, lang };
+    return { summary: result.summary, extractive: false, lang, note: '' };
   },
 });

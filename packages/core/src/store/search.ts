@@ -29,6 +29,8 @@ export interface RetrievalTuning {
   noiseWeight: number;
   /** drop query tokens too common to change BM25 ranks (see dropCommon) */
   pruneCommon: boolean;
+  /** a CJK query naming an API (Latin tokens): the lexical list again, restricted to the query's language */
+  sameLanguageWeight: number;
 }
 
 // Measured on the Vue docs questions (bench/store-retrieval.mjs, docs/benchmarks.md): protecting
@@ -46,6 +48,7 @@ export const DEFAULT_TUNING: RetrievalTuning = {
   crossShare: 0.5,
   noiseWeight: 0.2,
   pruneCommon: true,
+  sameLanguageWeight: 1,
 };
 
 type MaybePromise<T> = T | Promise<T>;
@@ -119,9 +122,21 @@ async function expansionTokens(query: string): Promise<string[]> {
 const CJK_LANGS = ['zh', 'ja', 'ko'];
 const isCjkLang = (lang: string) => CJK_LANGS.includes(lang);
 
-/** The filter narrowed to chunks in the other script family than the query's. */
-function otherLanguage(filter: Filter | undefined, queryIsCjk: boolean): Filter {
-  return andClause(filter, { kind: 'lang', values: CJK_LANGS, not: queryIsCjk });
+/** The filter narrowed to chunks in the query's script family (`same`) or the other one. */
+function languageFamily(filter: Filter | undefined, queryIsCjk: boolean, same: boolean): Filter {
+  return andClause(filter, { kind: 'lang', values: CJK_LANGS, not: queryIsCjk !== same });
+}
+
+/**
+ * A Chinese question naming an API ("provide 和 inject 怎么用？") shares its identifiers with the
+ * English pages, which repeat them more often and win BM25; the question's words in its own
+ * language are mostly function words. The same lexical query restricted to the query's own
+ * language, fused as one more list, lets the question's language win that tie.
+ */
+async function sameLanguageList(deps: SearchDeps, query: string, tokens: string[] | undefined, depth: number, filter: Filter | undefined, t: RetrievalTuning): Promise<RankedList | undefined> {
+  if (!tokens || t.sameLanguageWeight <= 0 || !CJK.test(query) || !tokens.some((tok) => ASCII_TOKEN.test(tok) && !isStopword(tok))) return undefined;
+  const hits = await deps.backend.lexicalSearch(tokens, depth, languageFamily(filter, true, true));
+  return { name: 'same-language', ids: hits.map((h) => h.id), weight: t.sameLanguageWeight };
 }
 
 /**
@@ -153,7 +168,7 @@ async function gateNoise(deps: SearchDeps, list: RankedList, t: RetrievalTuning)
 
 async function crossLists(deps: SearchDeps, query: string, tokens: string[], depth: number, filter: Filter | undefined, t: RetrievalTuning, df: DocFreq | undefined): Promise<RankedList[]> {
   const queryIsCjk = CJK.test(query);
-  const other = otherLanguage(filter, queryIsCjk);
+  const other = languageFamily(filter, queryIsCjk, false);
   const search = async (use: Promise<string[] | undefined>) => {
     const match = await use;
     return match ? (await deps.backend.lexicalSearch(match, depth, other)).map((h) => h.id) : [];
@@ -186,6 +201,8 @@ async function rankedLists(deps: SearchDeps, query: string, mode: string, depth:
   const main = await lexicalTokens(tokens, df);
   const hits = main ? await deps.backend.lexicalSearch(main, depth, filter) : [];
   lists.push({ name: 'lexical', ids: hits.map((h) => h.id), scores: hits.map((h) => h.score), weight: t.lexicalWeight, protect });
+  const own = await sameLanguageList(deps, query, main, depth, filter, t);
+  if (own) lists.push(own);
   if (await needsCrossLingual(deps, lists, CJK.test(query), t)) {
     await gateNoise(deps, lists[0], t);
     lists.push(...(await crossLists(deps, query, tokens, depth, filter, t, df)));

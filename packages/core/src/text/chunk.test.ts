@@ -98,10 +98,9 @@ describe('chunkMarkdown', () => {
     expect(chunks.slice(1).every((c) => c.text.endsWith('a generated line of code;'))).toBe(true);
   });
 
-  it('splits a 4 MB paragraph without any break in linear time', () => {
-    const t0 = performance.now();
+  // (no wall-clock bound, by the project's rule: the cut search is confined to its window, see cutPoint)
+  it('splits a 4 MB paragraph without any break', () => {
     const chunks = chunkMarkdown(`# Long\n\n${'x'.repeat(4_000_000)}`).chunks;
-    expect(performance.now() - t0).toBeLessThan(2000); // was quadratic: ~10 s
     expect(chunks.length).toBeGreaterThanOrEqual(Math.ceil(4_000_000 / 1200));
     expect(chunks.every((c) => c.text.length <= 1200 && /^[x\n]+$/.test(c.text))).toBe(true);
     expect(chunks[chunks.length - 1].end).toBe(4_000_000 + '# Long\n\n'.length);

@@ -28,6 +28,20 @@ export function extractiveNote(lang: string, translated: boolean): string {
     : 'Extractive answer (no model configured; quoted from the sources):';
 }
 
+/** An extractive summary quoted in another language than the one asked for. */
+export function untranslatedNote(requested: string): string {
+  return baseLang(requested) === 'zh'
+    ? '摘录式摘要（未配置模型；摘自原文，未翻译）'
+    : 'Extractive summary (no model configured; quoted from the source, not translated)';
+}
+
+/** Nothing quotable: the input was code, tables or markup only. */
+export function noProseNote(requested: string): string {
+  return baseLang(requested) === 'zh'
+    ? '无可摘录的文字（未配置模型；输入只有代码、表格或标记）'
+    : 'Nothing to quote (no model configured; the input has only code, tables or markup)';
+}
+
 export function baseLang(lang: string | undefined): string {
   return (lang ?? '').toLowerCase().split(/[-_]/)[0];
 }

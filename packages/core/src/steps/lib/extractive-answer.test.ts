@@ -93,4 +93,18 @@ describe('extractiveAnswer', () => {
     expect(out.grounded).toBe(true);
     expect(out.picks.map((p) => p.sentence)).toEqual(['A feed that keeps failing is retried less often by the fetcher.']);
   });
+
+  it('refuses when the quoted sentences never name the API a Chinese question asks about', () => {
+    const setup = passage(1, [
+      '在 `<script setup>` 中，模板可以直接使用导入的组件和变量，不需要额外注册。',
+      '在模板中直接使用顶层绑定，这些绑定会被暴露给模板。',
+    ].join(''), 'zh');
+    const other = passage(2, '渲染函数可以返回组件的内容，模板会被编译成渲染函数。', 'zh');
+    const question = '如何在模板中直接使用 vnode？';
+    expect(extractiveAnswer(question, [setup, other], { lang: 'zh' }).grounded).toBe(false);
+    const vnodes = passage(3, '在模板中直接使用 vnode 时，可以把它传给 `<component :is="vnode">`，模板会直接渲染这个 vnode。', 'zh');
+    const out = extractiveAnswer(question, [setup, vnodes, other], { lang: 'zh' });
+    expect(out.grounded).toBe(true);
+    expect(out.picks[0].sentence).toContain('vnode');
+  });
 });

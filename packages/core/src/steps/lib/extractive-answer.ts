@@ -105,7 +105,21 @@ function units(passages: Passage[], options: ExtractiveAnswerOptions): Unit[] {
   });
 }
 
-function candidates(groups: TermGroup[], passages: Passage[], options: ExtractiveAnswerOptions): Candidate[] {
+/**
+ * The key words an answer must quote: the Latin words of a Chinese question (the API it asks
+ * about: vnode, provide) unless they are everywhere in the passages (a product's own name).
+ */
+function requiredKeys(groups: TermGroup[], all: Unit[]): number[] {
+  const keys: number[] = [];
+  groups.forEach((g, k) => {
+    if (!g.key) return;
+    const share = all.filter((u) => matchesGroup(g, u.terms, u.raw)).length / Math.max(1, all.length);
+    if (share <= 0.5) keys.push(k);
+  });
+  return keys;
+}
+
+function candidates(groups: TermGroup[], passages: Passage[], options: ExtractiveAnswerOptions): { list: Candidate[]; keys: number[] } {
   const all = units(passages, options);
   // rarer words say more about what a sentence is about: "retry" beats "feed" in a feed reader's docs
   const idf = idfOf(all.map((s) => [...s.terms]));
@@ -137,7 +151,7 @@ function candidates(groups: TermGroup[], passages: Passage[], options: Extractiv
       hits, strong: matched >= needed, valued: u.block !== undefined || /`[^`]+`|\d/.test(u.text), words: answerWords(u.text),
     });
   }
-  return out.sort((a, b) => b.score - a.score);
+  return { list: out.sort((a, b) => b.score - a.score), keys: requiredKeys(groups, all) };
 }
 
 export function extractiveAnswer(question: string, passages: Passage[], options: ExtractiveAnswerOptions = {}): ExtractiveResult {
@@ -145,8 +159,10 @@ export function extractiveAnswer(question: string, passages: Passage[], options:
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   const none = { picks: [], best: 0, weightedBest: 0, grounded: false };
   if (groups.length === 0 || missingName(groups, passages)) return none;
-  const any = candidates(groups, passages, options);
-  const all = any.filter((c) => c.strong);
+  const { list: any, keys } = candidates(groups, passages, options);
+  // a sentence naming what the question asks about goes before one that only shares its other words
+  const named = (c: Candidate) => keys.filter((k) => c.hits[k]).length;
+  const all = any.filter((c) => c.strong).sort((a, b) => named(b) - named(a) || b.score - a.score);
   const best = all.reduce((m, c) => Math.max(m, c.coverage), 0);
   const weightedBest = all.reduce((m, c) => (c.coverage >= threshold ? Math.max(m, c.weighted) : m), 0);
   if (best < threshold || weightedBest < (options.weightedThreshold ?? DEFAULT_WEIGHTED_THRESHOLD)) return { ...none, best, weightedBest };
@@ -154,6 +170,8 @@ export function extractiveAnswer(question: string, passages: Passage[], options:
   const ownBest = all.reduce((m, c) => (c.sameLang ? Math.max(m, c.coverage) : m), 0);
   const ownOnly = ownBest >= Math.max(threshold, best * 0.75);
   const picks = choose(ownOnly ? all.filter((c) => c.sameLang) : all, ownOnly ? any.filter((c) => c.sameLang) : any, threshold, options);
+  // sentences that share the question's common words but never name what it asks about do not answer it
+  if (!keys.every((k) => picks.some((p) => p.hits[k]))) return { ...none, best, weightedBest };
   return { picks: readingOrder(picks), best, weightedBest, grounded: picks.length > 0 };
 }
 

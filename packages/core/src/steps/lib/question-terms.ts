@@ -13,6 +13,8 @@ export interface TermGroup {
   alternatives: Set<string>;
   /** written like a name (Heroku, MySQL, WebSub): a question about it needs it, whole, in the sources */
   name?: string;
+  /** a Latin word in a Chinese question (vnode, provide): the API or name the question is about */
+  key?: boolean;
 }
 
 const CJK_RUN = /[\u3400-\u9fff\uf900-\ufaff]+/g;
@@ -22,7 +24,7 @@ export function chineseWords(text: string): string[] {
   return dictionaryWords(text).filter((w) => w.length > 1 && !isStopWord(w));
 }
 
-interface QuestionWord { pieces: string[]; named: boolean }
+interface QuestionWord { pieces: string[]; named: boolean; key: boolean }
 
 const LATIN_WORD = /[\p{L}\p{N}][\p{L}\p{N}._'’-]*/gu;
 
@@ -35,20 +37,21 @@ function questionWords(question: string): QuestionWord[] {
     if (pieces.length === 0) continue;
     // a capital opening an English sentence is grammar, not a name
     const opening = !cjk && /(^|[.!?:;]\s+|["“(]\s*)$/.test(question.slice(0, m.index));
-    latin.push({ pieces, named: !opening && /\p{Lu}/u.test(m[0]) });
+    latin.push({ pieces, named: !opening && /\p{Lu}/u.test(m[0]), key: cjk });
   }
-  return [...latin, ...chineseWords(question).map((w) => ({ pieces: [w], named: false }))];
+  return [...latin, ...chineseWords(question).map((w) => ({ pieces: [w], named: false, key: false }))];
 }
 
 export function questionGroups(question: string, expand?: (word: string) => string[]): TermGroup[] {
   const groups = new Map<string, TermGroup>();
   const words = questionWords(question);
-  words.forEach(({ pieces, named }, i) => {
+  words.forEach(({ pieces, named, key }, i) => {
     const token = pieces[0];
     const stems = hasCjk(token) ? [token] : pieces.flatMap((p) => contentTerms(p));
     if (stems.length === 0 || isStopWord(token)) return;
     const group: TermGroup = groups.get(stems[0]) ?? { word: token, alternatives: new Set<string>() };
     if (named) group.name = stems[0];
+    if (key) group.key = true;
     for (const s of stems) group.alternatives.add(s);
     // "back up" is also "backup", "set up" also "setup"
     const next = words[i + 1]?.pieces[0];
