@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Figures behind docs/text.md, run by hand after `pnpm build`:
-//   node bench/text.mjs [--corpus DIR] [--only segmenter,tokenize,embed,dims,lang,cedict]
+//   node bench/text.mjs [--corpus DIR] [--only segmenter,tokenize,blocks,embed,dims,lang,cedict]
 // Needs the vue-docs corpus (../shared/corpora/vue-docs). Prints; writes nothing.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 const { values: opts } = parseArgs({
   options: {
     corpus: { type: 'string', default: '/work/shared/corpora/vue-docs' },
-    only: { type: 'string', default: 'segmenter,tokenize,embed,dims,lang,cedict' },
+    only: { type: 'string', default: 'segmenter,tokenize,blocks,embed,dims,lang,cedict' },
   },
 });
 if (!existsSync(opts.corpus)) {
@@ -68,6 +68,18 @@ if (only.has('tokenize')) {
     const text = pages.filter((p) => p.lang === l).map((p) => p.src).join('\n');
     console.log(`tokenize ${l}: ${(best(() => tokenize(text)) * 1e6 / text.length).toFixed(0)} ns/char over ${text.length} chars`);
   }
+}
+
+if (only.has('blocks')) {
+  // the block model (markdown-it) against tokenize over the same pages, in the same run
+  const { parseMarkdown } = await import(core('text/blocks.js'));
+  const chars = pages.reduce((n, p) => n + p.src.length, 0);
+  const parse = best(() => { for (const p of pages) parseMarkdown(p.src); });
+  const chunk = best(() => { for (const p of pages) chunkMarkdown(p.src); });
+  const tok = best(() => { for (const p of pages) tokenize(p.src); });
+  const { loadavg } = await import('node:os');
+  console.log(`\nblock model over ${pages.length} pages (${chars} chars), load average ${loadavg()[0].toFixed(1)}:`);
+  console.log(`parseMarkdown ${parse.toFixed(0)} ms, chunkMarkdown ${chunk.toFixed(0)} ms, tokenize ${tok.toFixed(0)} ms; parse/tokenize ${(parse / tok).toFixed(2)}, chunk/tokenize ${(chunk / tok).toFixed(2)}`);
 }
 
 if (only.has('embed')) {

@@ -1,3 +1,4 @@
+import { parseMarkdown } from '../../text/blocks.js';
 import type { Passage } from './passages.js';
 import { linkOf, proseSentences } from './passages.js';
 import { contentTerms, idfOf } from './lexical.js';
@@ -34,14 +35,14 @@ export interface CheckOptions {
 
 // [1] [1, 2] [1][2] [1-3] and the full-width forms Chinese answers often use: 【1】 ［1］
 const MARKER = /[[【［]\s*(\d{1,4}(?:\s*(?:[,，、;；]|[-–~～])\s*\d{1,4})*)\s*[\]】］](?!\()/g;
-// code is never scanned for markers: `arr[1]` and fenced blocks stay as written
-const CODE = /(```[\s\S]*?(?:```|$)|~~~[\s\S]*?(?:~~~|$)|`[^`\n]*`)/g;
+// code is never scanned for markers: `arr[1]` and code blocks (by the block model) stay as written
+const INLINE_CODE = /`[^`\n]*`/g;
 
 interface Marker { start: number; end: number; numbers: number[] }
 
 export function findMarkers(text: string): Marker[] {
-  const code: [number, number][] = [];
-  for (const m of text.matchAll(CODE)) code.push([m.index, m.index + m[0].length]);
+  const code: [number, number][] = parseMarkdown(text).blocks.filter((b) => b.kind === 'code').map((b) => [b.start, b.end]);
+  for (const m of text.matchAll(INLINE_CODE)) code.push([m.index, m.index + m[0].length]);
   const out: Marker[] = [];
   for (const m of text.matchAll(MARKER)) {
     if (code.some(([a, b]) => m.index >= a && m.index < b)) continue;

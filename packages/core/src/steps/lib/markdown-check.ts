@@ -16,10 +16,12 @@ export function checkUnit(unit: Unit, translated: unknown): string | undefined {
   const extra = got.filter((n) => !unit.slots.includes(n));
   if (extra.length) return `has placeholders that are not in the source: ${extra.map((n) => `${OPEN}${n}${CLOSE}`).join(', ')}`;
   if (got.length !== unit.slots.length) return 'repeats a placeholder';
-  if (/(^|\n)\s*(```|~~~)/.test(translated) && !/(^|\n)\s*(```|~~~)/.test(unit.text)) return 'adds a code fence';
+  if (fences(translated) > fences(unit.text)) return 'adds a code fence';
   if (/(^|\n)#{1,6}\s/.test(translated) && !/(^|\n)#{1,6}\s/.test(unit.text)) return 'adds a heading';
   return undefined;
 }
+
+const fences = (text: string) => parseMarkdown(text).blocks.filter((b) => b.kind === 'code' && b.fenced).length;
 
 /** Code blocks (fenced, indented, <pre>) of a Markdown text, as the segmenter keeps them. */
 export function codeBlocks(markdown: string): string[] {
