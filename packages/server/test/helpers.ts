@@ -38,11 +38,3 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   try { json = JSON.parse(text); } catch { json = text; }
   return { status: res.status, headers: res.headers, json };
 }
-
-/** The data: payloads of an SSE body, parsed where they are JSON. */
-export function sseData(text: string): any[] {
-  return text.split('\n\n').filter((b) => b.startsWith('data: ')).map((b) => {
-    const raw = b.slice(6);
-    try { return JSON.parse(raw); } catch { return raw; }
-  });
-}
