@@ -89,6 +89,9 @@ describe('loom ask offline (no model configured)', () => {
     expect(out.grounded).toBe(true);
     expect(out.extractive).toBe(true);
     expect(out.answer).toMatch(/8470/);
+    // the extractive banner is a field, not part of the answer
+    expect(out).toMatchObject({ status: 'ok', lang: 'en', note: expect.stringMatching(/^no model configured/), runId: expect.any(String) });
+    expect(out.answer).not.toMatch(/no model configured/);
     expect(out.citations[0]).toEqual({ id: expect.any(String), n: expect.any(Number), source: expect.stringMatching(/\.md$/), heading: expect.any(String), quote: expect.any(String) });
     expect(out.citations.every((c: { n: number }) => c.n >= 1 && c.n <= 4)).toBe(true);
   });
@@ -97,6 +100,10 @@ describe('loom ask offline (no model configured)', () => {
     const r = await loom(['ask', 'anything', '--store', join(work, 'missing')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no store at .*missing \(from --store\)/);
+    // --json says so on stdout too, for a script that reads only stdout
+    const json = await loom(['ask', 'anything', '--store', join(work, 'missing'), '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({ status: 'failed', error: { code: 'STORE_NOT_FOUND', message: expect.stringMatching(/^no store at .*missing \(from --store\)$/) } });
     expect(r.stderr).toMatch(/hint: create it with: loom ingest <folder> --store /);
   });
 });

@@ -61,6 +61,8 @@ export type { Hit, RetrieveOutput } from './store/types.js';
 export { openStore, defaultStoreDir, LoomStore } from './store/index.js';
 export { locateStore, requireStore, describeStore, storeNotFound, storeExists } from './locate/store.js';
 export type { StoreLocation, StoreSettingSource, LocateStoreInput } from './locate/store.js';
+export { recipeSearchPath, defaultRecipeDirs, userRecipesDir, shippedRecipesDir } from './locate/recipes.js';
+export type { RecipeDir, RecipeWhere, RecipePathOptions } from './locate/recipes.js';
 export type { SearchOptions, SearchMode, StoreInfo, CheckReport, OpenStoreOptions, DocumentStore, StoreEmbedder } from './store/index.js';
 export { parseFilterFlags } from './store/filter.js';
 export { listDocuments, readDocument } from './store/documents-view.js';
@@ -83,6 +85,10 @@ export { htmlToMarkdownish } from './text/html.js';
 export { expandQuery } from './text/crosslingual.js';
 export { LocalEmbeddings, createEmbedder, localEmbedder } from './embeddings/index.js';
 export type { EmbedderHandle } from './embeddings/index.js';
+
+// --- ask (ask/): what `loom ask` does, for the library and `loom serve`
+export { ask, pageUrl, EXTRACTIVE_NOTE } from './ask/ask.js';
+export type { AskOptions, AskResult, AskCitation } from './ask/ask.js';
 
 // --- eval (eval/)
 export { evaluateRetrieval, aggregate as aggregateRetrieval, cutoffs } from './eval/retrieval.js';

@@ -11,6 +11,8 @@ export { parseInputs, checkInputs } from './spec/inputs.js';
 export { pipelineJsonSchema } from './spec/json-schema.js';
 // dependency-free; the CLI's error printer redacts keys with it
 export { redact } from './providers/redact.js';
-// where things live (no store code loaded): the one store rule
+// where things live (no store code loaded): the one store rule, the recipe path
+export { recipeSearchPath, defaultRecipeDirs, userRecipesDir, shippedRecipesDir } from './locate/recipes.js';
+export type { RecipeDir, RecipeWhere, RecipePathOptions } from './locate/recipes.js';
 export { locateStore, requireStore, describeStore, storeNotFound, storeExists } from './locate/store.js';
 export type { StoreLocation, StoreSettingSource, LocateStoreInput } from './locate/store.js';

@@ -1,18 +1,13 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { recipeSearchPath as coreSearchPath, type RecipeDir, type RecipeWhere } from '@promptloom/core/spec';
 import { fileURLToPath } from 'node:url';
 
 /** Folder holding the shipped recipe YAML files. */
 export const RECIPES_DIR: string = join(dirname(fileURLToPath(import.meta.url)), '..', 'recipes');
 
-/** Where a recipe folder sits in the lookup order. */
-export type RecipeWhere = 'project' | 'user' | 'package' | 'other';
-
-export interface RecipeDir {
-  dir: string;
-  where: RecipeWhere;
-}
+export type { RecipeDir, RecipeWhere } from '@promptloom/core/spec';
+export { userRecipesDir } from '@promptloom/core/spec';
 
 export interface RecipeInfo {
   /** the file name without .yaml: what `pipeline: {use: NAME}` and `loom recipes run NAME` take */
@@ -32,39 +27,13 @@ export interface LookupOptions {
 
 const EXTENSIONS = ['.yaml', '.yml'];
 
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** The user's own recipe folder: $LOOM_RECIPES_DIR, else ~/.config/promptloom/recipes (XDG_CONFIG_HOME honoured). */
-export function userRecipesDir(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): string {
-  if (env.LOOM_RECIPES_DIR) return resolve(cwd, env.LOOM_RECIPES_DIR);
-  const config = env.XDG_CONFIG_HOME ? resolve(env.XDG_CONFIG_HOME) : join(env.HOME || homedir(), '.config');
-  return join(config, 'promptloom', 'recipes');
-}
-
 /**
  * The recipe folders that exist, in lookup order: `./recipes/` of the working directory, then
- * the user folder, then the recipes shipped with this package. The first match of a name wins.
+ * the user folder, then the recipes shipped with this package (core decides the order; the
+ * library uses the same path when it is given none).
  */
 export function recipeSearchPath(options: LookupOptions = {}): RecipeDir[] {
-  const cwd = options.cwd ?? process.cwd();
-  const env = options.env ?? process.env;
-  const candidates: RecipeDir[] = [
-    { dir: resolve(cwd, 'recipes'), where: 'project' },
-    { dir: userRecipesDir(env, cwd), where: 'user' },
-    { dir: resolve(RECIPES_DIR), where: 'package' },
-  ];
-  const seen = new Set<string>();
-  return candidates.filter((c) => {
-    if (seen.has(c.dir) || !isDir(c.dir)) return false;
-    seen.add(c.dir);
-    return true;
-  });
+  return coreSearchPath({ ...options, shipped: RECIPES_DIR });
 }
 
 /** The folders of recipeSearchPath, as RunOptions.recipeDirs wants them. */

@@ -5,6 +5,7 @@ import { isInside, isPathRef } from '../spec/check-use.js';
 import { loadPipeline } from '../spec/load.js';
 import type { LoadedPipeline } from '../spec/types.js';
 import type { RunOptions } from './types.js';
+import { defaultRecipeDirs } from '../locate/recipes.js';
 
 /** Deepest nesting of `pipeline` steps; deeper means runaway recursion (a includes b includes a …). */
 export const MAX_PIPELINE_DEPTH = 8;
@@ -74,7 +75,12 @@ export function recipeResolver(recipeDirs: readonly string[] = []) {
   };
 }
 
+/** RunOptions.recipeDirs, else the recipe path the CLI uses (./recipes, the user folder, the shipped recipes). */
+export function recipeDirsOf(options: RunOptions): string[] {
+  return options.recipeDirs ?? defaultRecipeDirs({ env: options.env });
+}
+
 export async function loadChild(file: string, options: RunOptions): Promise<LoadedPipeline> {
   if (options.loadPipeline) return options.loadPipeline(file);
-  return loadPipeline(file, { resolvePipelineRef: recipeResolver(options.recipeDirs) });
+  return loadPipeline(file, { resolvePipelineRef: recipeResolver(recipeDirsOf(options)) });
 }

@@ -4,7 +4,7 @@ import type { LoadedPipeline } from '../spec/types.js';
 import { parseInputs } from '../spec/inputs.js';
 import { valueRefs } from '../spec/template.js';
 import { effectiveModels } from '../providers/resolve.js';
-import { checkDepth, loadChild, resolvePipelineRef } from './child.js';
+import { checkDepth, loadChild, recipeDirsOf, resolvePipelineRef } from './child.js';
 import { addUsage, createEmitter, emptyUsage, type Emitter } from './events.js';
 import { inProcessExecutor, Semaphore } from './executor.js';
 import { planPipeline, stepIdsOf, type PlannedStep } from './plan.js';
@@ -188,7 +188,7 @@ function childListeners(parent: RunState, stepId: string): RunEventListener[] | 
 }
 
 async function runChild(state: RunState, lineage: Lineage, ref: string, inputs: Record<string, unknown>, call: ChildCall): Promise<Record<string, unknown>> {
-  const file = resolvePipelineRef(ref, state.pipeline, state.options.recipeDirs);
+  const file = resolvePipelineRef(ref, state.pipeline, recipeDirsOf(state.options));
   checkDepth(lineage.chain, file);
   const child = await loadChild(file, state.options);
   const { slot } = call;
