@@ -1,5 +1,5 @@
-import type { InputSpec, ModelConfig, PipelineSpec, RetrySpec, StepSpec, TestCase } from './types.js';
-import { STEP_COMMON_KEYS } from './schema.js';
+import type { ModelConfig, PipelineSpec, StepSpec, TestCase } from './types.js';
+import { inputSpecSchema, modelConfigSchema, retrySchema, STEP_COMMON_KEYS, testCaseSchema } from './schema.js';
 import { isPlainObject } from './context.js';
 
 type Obj = Record<string, unknown>;
@@ -14,8 +14,9 @@ export function normalizePipeline(doc: Obj): PipelineSpec {
   const spec: PipelineSpec = {
     version: 1,
     name: doc.name as string,
-    inputs: mapValues(doc.inputs, normalizeInput),
-    models: mapValues(doc.models, (m) => ({ ...m, provider: typeof m.provider === 'string' ? m.provider : 'openai' }) as ModelConfig),
+    // the checks passed, so parsing cannot fail: it only fills the schema's defaults
+    inputs: mapValues(doc.inputs, (raw) => inputSpecSchema.parse(raw)),
+    models: mapValues(doc.models, (raw): ModelConfig => modelConfigSchema.parse(raw)),
     steps: (doc.steps as Obj[]).map(normalizeStep),
     outputs: isPlainObject(doc.outputs) ? doc.outputs : {},
     tests: Array.isArray(doc.tests) ? (doc.tests as Obj[]).map(normalizeTest) : [],
@@ -30,14 +31,6 @@ function mapValues<T>(value: unknown, fn: (v: Obj) => T): Record<string, T> {
   if (!isPlainObject(value)) return out;
   for (const [k, v] of Object.entries(value)) out[k] = fn(isPlainObject(v) ? v : {});
   return out;
-}
-
-function normalizeInput(raw: Obj): InputSpec {
-  const input: InputSpec = { type: (raw.type as InputSpec['type']) ?? 'string' };
-  if (raw.required !== undefined) input.required = raw.required as boolean;
-  if (raw.default !== undefined) input.default = raw.default;
-  if (raw.description !== undefined) input.description = raw.description as string;
-  return input;
 }
 
 function normalizeStep(raw: Obj): StepSpec {
@@ -55,21 +48,11 @@ function normalizeStep(raw: Obj): StepSpec {
   if (typeof raw.concurrency === 'number') step.concurrency = raw.concurrency;
   if (typeof raw.timeout_ms === 'number') step.timeout_ms = raw.timeout_ms;
   if (raw.needs !== undefined) step.needs = typeof raw.needs === 'string' ? [raw.needs] : (raw.needs as string[]);
-  if (isPlainObject(raw.retry)) {
-    const retry: RetrySpec = { attempts: raw.retry.attempts as number, backoff_ms: (raw.retry.backoff_ms as number | undefined) ?? 500 };
-    if (typeof raw.retry.max_backoff_ms === 'number') retry.max_backoff_ms = raw.retry.max_backoff_ms;
-    step.retry = retry;
-  }
+  if (isPlainObject(raw.retry)) step.retry = retrySchema.parse(raw.retry);
   return step;
 }
 
 function normalizeTest(raw: Obj): TestCase {
-  const test: TestCase = {
-    name: raw.name as string,
-    inputs: isPlainObject(raw.inputs) ? raw.inputs : {},
-    assert: Array.isArray(raw.assert) ? (raw.assert as TestCase['assert']) : [],
-  };
-  if (typeof raw.mode === 'string') test.mode = raw.mode as TestCase['mode'];
-  if (typeof raw.expect_error === 'string') test.expect_error = raw.expect_error;
-  return test;
+  const test = testCaseSchema.parse(raw);
+  return { ...test, assert: test.assert ?? [] };
 }

@@ -1,29 +1,20 @@
+import type { z } from 'zod';
 import type { Diagnostic } from '../errors.js';
+import type { inputSpecSchema, modelConfigSchema, retrySchema, testAssertionSchema, testCaseSchema } from './schema.js';
 
-/** Settings of one entry of `models:`. */
-export interface ModelConfig {
-  provider: string; // 'openai' (any OpenAI-compatible server) or a name registered through the library API
-  model: string;
-  base_url?: string;
-  api_key_env?: string; // name of the env var holding the key; the key itself never sits in YAML
-  temperature?: number;
-  max_tokens?: number;
-  context_tokens?: number; // the model's context window, for map-reduce splitting
-  [extra: string]: unknown;
-}
+/*
+ * The spec's shapes come from the zod schemas in schema.ts (types from z.output, defaults in
+ * the schema); only what normalisation builds (StepSpec, PipelineSpec) is written out here.
+ */
 
-export interface InputSpec {
-  type: 'string' | 'number' | 'boolean' | 'array' | 'object';
-  required?: boolean;
-  default?: unknown;
-  description?: string;
-}
+/** Settings of one entry of `models:`: the schema's output (provider defaults to 'openai'). */
+export type ModelConfig = z.output<typeof modelConfigSchema>;
 
-export interface RetrySpec {
-  attempts: number; // total attempts, including the first
-  backoff_ms: number; // first delay; doubles each time, with jitter
-  max_backoff_ms?: number;
-}
+/** One entry of `inputs:` (type defaults to 'string'). */
+export type InputSpec = z.output<typeof inputSpecSchema>;
+
+/** A step's `retry:` (backoff_ms defaults to 500). */
+export type RetrySpec = z.output<typeof retrySchema>;
 
 /** One step after normalisation: the single step-kind key becomes `kind` + `params`. */
 export interface StepSpec {
@@ -41,26 +32,10 @@ export interface StepSpec {
   description?: string;
 }
 
-export interface TestAssertion {
-  path?: string; // dotted path into outputs, e.g. 'answer' or 'citations.0.source'
-  contains?: string | string[];
-  not_contains?: string | string[];
-  matches?: string;
-  equals?: unknown;
-  cites?: string; // a source glob that at least one citation must match
-  grounded?: boolean;
-  max_tokens?: number;
-}
+export type TestAssertion = z.output<typeof testAssertionSchema>;
 
-export interface TestCase {
-  name: string;
-  inputs: Record<string, unknown>;
-  assert: TestAssertion[];
-  /** run the case only offline (no model configured), only with a model, or either way (default) */
-  mode?: 'offline' | 'model' | 'any';
-  /** an ErrorCode: the case passes when the run fails with this code */
-  expect_error?: string;
-}
+/** A test case; `assert` is [] when the case only names `expect_error`. */
+export type TestCase = Omit<z.output<typeof testCaseSchema>, 'assert'> & { assert: TestAssertion[] };
 
 export interface PipelineSpec {
   version: 1;
