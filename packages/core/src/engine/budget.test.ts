@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadPipeline } from '../spec/load.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../testing/fake-openai.js';
+import { AttemptSlots } from './budget.js';
+import { Semaphore } from './executor.js';
 import { planPipeline } from './plan.js';
 import { runPipeline } from './run.js';
 import '../steps/index.js'; // registers the built-in kinds, as the package entry does
@@ -102,5 +104,44 @@ outputs:
     expect(capped.outputs.n).toBe(16);
     expect(fake.maxInFlight).toBe(2);
     expect(planPipeline(pipeline, { concurrency: 2 }).byId.get('each')!.concurrency).toEqual({ declared: 8, effective: 2, cappedBy: '--concurrency 2' });
+  });
+});
+
+describe('AttemptSlots', () => {
+  it('keeps the attempt\'s slot taken while a call still runs on it after the attempt ended', async () => {
+    const limiter = new Semaphore(1);
+    limiter.acquire(); // the attempt's own slot
+    const slots = new AttemptSlots(limiter);
+    let finishCall!: () => void;
+    const call = slots.run(() => new Promise<void>((r) => { finishCall = r; }));
+    await new Promise((r) => setImmediate(r)); // the call is on its way
+    slots.finish(); // the attempt was abandoned (timeout) while its call is in flight
+    expect(limiter.tryAcquire()).toBe(false);
+    finishCall();
+    await call;
+    expect(limiter.inUse).toBe(0);
+    expect(limiter.tryAcquire()).toBe(true);
+  });
+
+  it('runs concurrent calls one at a time on a full limiter, and borrows free slots when there are some', async () => {
+    const tight = new Semaphore(1);
+    tight.acquire();
+    const one = new AttemptSlots(tight);
+    let running = 0;
+    let most = 0;
+    const work = () => one.run(async () => { most = Math.max(most, ++running); await new Promise((r) => setTimeout(r, 1)); running--; });
+    await Promise.all([work(), work(), work()]);
+    expect(most).toBe(1);
+
+    const wide = new Semaphore(3);
+    wide.acquire();
+    const three = new AttemptSlots(wide);
+    running = 0;
+    most = 0;
+    const more = () => three.run(async () => { most = Math.max(most, ++running); await new Promise((r) => setTimeout(r, 1)); running--; });
+    await Promise.all([more(), more(), more(), more(), more()]);
+    expect(most).toBe(3);
+    three.finish();
+    expect(wide.inUse).toBe(0);
   });
 });
