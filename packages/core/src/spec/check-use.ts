@@ -5,6 +5,7 @@ import { CheckContext, isPlainObject } from './context.js';
 import { isTemplate } from './template.js';
 import { MAX_SPEC_BYTES, decodeUtf8 } from './source.js';
 import type { StepInfo } from './check-structure.js';
+import { defaultRecipeDirs } from '../locate/recipes.js';
 
 /** Resolves a recipe name (not a path) to a pipeline file, or undefined when unknown. */
 export type PipelineRefResolver = (ref: string, fromDir: string) => string | undefined | Promise<string | undefined>;
@@ -59,7 +60,9 @@ async function resolveRef(ref: string, fromDir: string, resolver?: PipelineRefRe
  * `pipeline` steps: use: paths may not leave the folder, and no pipeline may include itself,
  * directly or through the files it includes (followed as far as they can be resolved).
  */
-export async function checkUses(ctx: CheckContext, steps: StepInfo[], self: { file?: string; dir: string; name?: string }, resolver?: PipelineRefResolver): Promise<void> {
+export async function checkUses(ctx: CheckContext, steps: StepInfo[], self: { file?: string; dir: string; name?: string }, given?: PipelineRefResolver): Promise<void> {
+  // without a resolver, recipe names are looked up where the engine looks by default
+  const resolver = given ?? defaultRecipeResolver();
   for (const step of steps) {
     if (step.kind !== 'pipeline' || !isPlainObject(step.raw.pipeline)) continue;
     const ref = step.raw.pipeline.use;
@@ -87,6 +90,19 @@ export async function checkUses(ctx: CheckContext, steps: StepInfo[], self: { fi
       });
     }
   }
+}
+
+/** A recipe name on the default recipe path (locate/recipes.ts), as RunOptions.recipeDirs defaults to. */
+function defaultRecipeResolver(): PipelineRefResolver {
+  const dirs = defaultRecipeDirs();
+  return (ref) => {
+    if (!/^[A-Za-z0-9_-]+$/.test(ref)) return undefined;
+    for (const dir of dirs) {
+      const file = ['.yaml', '.yml'].map((ext) => join(dir, ref + ext)).find((f) => existsSync(f));
+      if (file) return file;
+    }
+    return undefined;
+  };
 }
 
 function beside(ref: string, dir: string): string | undefined {

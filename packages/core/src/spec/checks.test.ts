@@ -129,8 +129,13 @@ describe('pipeline steps across files', () => {
     rmSync(outside, { recursive: true, force: true });
   });
 
-  it('leaves a templated use: to run time and recipe names alone without a resolver', async () => {
+  it('leaves a templated use: to run time, and without a resolver looks names up on the default recipe path', async () => {
     expect((await validatePipeline(join(dir, 'templated.yaml'))).diagnostics).toEqual([]);
-    expect((await validatePipeline(join(dir, 'top.yaml'))).diagnostics).toEqual([]);
+    // b is only in this test's own recipes folder, which is not on the default path: as the engine would, validation refuses it
+    expect((await validatePipeline(join(dir, 'top.yaml'))).diagnostics.map((d) => d.code)).toEqual(['unknown-pipeline']);
+    writeFileSync(join(dir, 'no-such.yaml'), pipe('no-such', 'no-such-recipe'));
+    expect((await validatePipeline(join(dir, 'no-such.yaml'))).diagnostics.map((d) => d.message)).toEqual([
+      'step "child": use: "no-such-recipe" is neither a recipe nor a file beside this pipeline',
+    ]);
   });
 });
