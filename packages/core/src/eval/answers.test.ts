@@ -40,6 +40,21 @@ beforeAll(async () => {
   pipeline = await loadPipeline(PIPELINE, { file: 'answer-given.yaml' });
 });
 
+describe('a case\'s filter', () => {
+  const withFilter = (required: boolean) => PIPELINE.replace('name: answer-given', 'name: answer-filtered')
+    .replace('  passages: { type: array, required: true }', `  passages: { type: array, required: true }\n  filter: { type: object${required ? ', required: true' : ', default: {}'} }`);
+  const filtered = parseQueriesJsonl(JSON.stringify({ id: 'f1', query: 'How many times is a failed fetch retried by default?', filter: { lang: 'en' }, inputs: { passages: [RETRY] } }), 'f.jsonl');
+
+  it('reaches a pipeline with a filter input', async () => {
+    const report = await evaluateAnswers({ pipeline: await loadPipeline(withFilter(true), { file: 'f.yaml' }), cases: filtered });
+    expect(report.rows.map((r) => r.status)).toEqual(['ok']);
+  });
+
+  it('is refused, not ignored, by a pipeline without one', async () => {
+    await expect(evaluateAnswers({ pipeline, cases: filtered })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining('has a filter, but pipeline answer-given has no `filter` input') });
+  });
+});
+
 describe('evaluateAnswers, offline (extractive answers through the real engine)', () => {
   it('scores citations, expected phrases and refusals per case', async () => {
     const report = await evaluateAnswers({ pipeline, cases });

@@ -81,7 +81,16 @@ function defaultInputs(pipeline: LoadedPipeline): (c: EvalQuery) => Record<strin
       file: pipeline.file, hint: 'give it a `question` (or `query`) string input',
     });
   }
-  return (c) => ({ ...(c.inputs ?? {}), [name]: c.query });
+  const takesFilter = 'filter' in inputs;
+  return (c) => {
+    // a case's filter narrows retrieval; a pipeline that cannot take it must not silently ignore it
+    if (c.filter && !takesFilter) {
+      throw new LoomError('USAGE', `case ${c.id} has a filter, but pipeline ${pipeline.spec.name} has no \`filter\` input`, {
+        file: pipeline.file, hint: 'add a `filter: { type: object, default: {} }` input passed to its retrieve step (as the ask recipe does), or remove the filter from the case',
+      });
+    }
+    return { ...(c.inputs ?? {}), ...(c.filter ? { filter: c.filter } : {}), [name]: c.query };
+  };
 }
 
 /** The answer fields: the pipeline's outputs, else the output of its last `answer` step. */
