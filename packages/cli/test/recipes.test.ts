@@ -95,6 +95,24 @@ describe('loom recipes list / show', () => {
   });
 });
 
+describe('recipes against a server that honours only structured outputs (response_format json_schema)', () => {
+  it.each([
+    ['digest', ['--input', 'topic=backups']],
+    ['faq', ['--input', 'topic=backups', '--input', 'count=2']],
+  ])('%s asks for its JSON with json_schema and succeeds', async (name, inputs) => {
+    const strict = await startFakeOpenAI({ responseFormats: ['json_schema'] });
+    try {
+      const r = await loom(['recipes', 'run', name, ...inputs, '--store', 'store', '--model', 'openai:fake-model', '--no-cache', '--json'], { env: { OPENAI_BASE_URL: strict.url } });
+      expect(r.code, r.stderr).toBe(0);
+      const formats = strict.requestsTo('chat').map((q) => q.body.response_format?.type).filter(Boolean);
+      expect(formats.length).toBeGreaterThan(0);
+      expect(formats.every((t) => t === 'json_schema')).toBe(true);
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
 describe('loom recipes run', () => {
   it('summarizes a saved web page given as --input text=@page.html, as text without markup', async () => {
     const r = await loom(['recipes', 'run', 'summarize-article', '--input', 'text=@article.html', '--input', 'style=bullets', '--input', 'max_words=40']);
