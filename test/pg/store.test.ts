@@ -8,6 +8,7 @@ import { openPgStore } from '../../packages/core/src/store/pg/store.js';
 import { PG_SCHEMA_VERSION } from '../../packages/core/src/store/pg/schema.js';
 import { startPgServer, startRelay, storeUrl, type PgTestServer } from './server.js';
 import { writeCorpus } from '../crash/corpus.js';
+import { loom } from '../helpers/loom-cli.js';
 import { PgConnection } from '../../packages/core/src/store/pg/connect.js';
 import { parsePgLocation } from '../../packages/core/src/store/pg/url.js';
 
@@ -55,6 +56,15 @@ describe('PostgreSQL store', () => {
         }
         expect(differ).toEqual([]);
       }
+      // the CLI reaches the same store by URL: --store and LOOM_STORE
+      const q = questions[0].query;
+      const cli = await loom(['search', q, '-k', '5', '--json', '--store', url], { cwd: work, timeoutMs: 120_000 });
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(pages(JSON.parse(cli.stdout))).toEqual(pages(await pg.search(q, { k: 5 })));
+      const check = await loom(['store', 'check'], { cwd: work, env: { LOOM_STORE: url }, timeoutMs: 120_000 });
+      expect(check.code, check.stderr).toBe(0);
+      const info = await loom(['store', 'info', '--json', '--store', url], { cwd: work, timeoutMs: 120_000 });
+      expect(JSON.parse(info.stdout)).toMatchObject({ backend: 'postgres', chunks: si.chunks });
       // filters compile to PostgreSQL with the same meaning
       for (const filter of [{ lang: 'zh' }, { source: 'en/guide/**' }, { source: '!en/**' }]) {
         const q = 'retry backoff 重试';

@@ -62,8 +62,8 @@ Examples:
       const dir = existingStore(flags.store, io).location;
       // read-write so that an index repaired on open is saved for the next search; a read-only
       // store (permissions) is still searchable
-      const store = await core.openStore(dir, { env: io.env }).catch((error: unknown) => {
-        if (error instanceof LoomError && error.code === 'STORE_IO') return core.openStore(dir, { readonly: true, env: io.env });
+      const store = await core.openDocumentStore(dir, { env: io.env }).catch((error: unknown) => {
+        if (error instanceof LoomError && error.code === 'STORE_IO') return core.openDocumentStore(dir, { readonly: true, env: io.env });
         throw error;
       });
       try {
@@ -71,7 +71,7 @@ Examples:
         if (flags.json) writeJson(io, hits);
         else printHits(hits, io);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 };

@@ -1,4 +1,4 @@
-import type { CheckReport, LoomStore, StoreInfo } from '@promptloom/core';
+import type { CheckReport, LoomStore, PgStore, StoreInfo } from '@promptloom/core';
 import { type Io, isInteractive, writeJson } from '../io.js';
 import { createProgress, type Progress } from '../progress.js';
 import { STORE_HELP, existingStore } from '../store-flag.js';
@@ -39,7 +39,7 @@ function printCheck(report: CheckReport, dir: string, io: Io): void {
   io.stderr.write('hint: `loom store rebuild` rewrites the index from SQLite; SQLite problems need a fresh ingest into a new store\n');
 }
 
-async function withStore<T>(io: Io, flags: StoreFlags, fn: (store: LoomStore, bar: (label: string) => Promise<(p: { done: number; total: number }) => void>) => Promise<T>): Promise<T> {
+async function withStore<T>(io: Io, flags: StoreFlags, fn: (store: LoomStore | PgStore, bar: (label: string) => Promise<(p: { done: number; total: number }) => void>) => Promise<T>): Promise<T> {
   const core = await import('@promptloom/core');
   let bar: Progress | undefined;
   const makeBar = async (label: string) => {
@@ -51,13 +51,13 @@ async function withStore<T>(io: Io, flags: StoreFlags, fn: (store: LoomStore, ba
     };
   };
   const openBar = isInteractive(io) ? await makeBar('index') : undefined;
-  const store = await core.openStore(existingStore(flags.store, io).location, { env: io.env, onProgress: openBar });
+  const store = await core.openDocumentStore(existingStore(flags.store, io).location, { env: io.env, onProgress: openBar });
   bar?.stop();
   try {
     return await fn(store, makeBar);
   } finally {
     bar?.stop();
-    store.close();
+    await store.close();
   }
 }
 

@@ -70,9 +70,9 @@ export class RunResources {
     if (this.options.openStore) return this.options.openStore(loc.location, { env: this.env });
     if (!storeExists(loc)) throw storeNotFound(loc);
     // the store is heavy (SQLite, HNSW): imported only when a step opens one
-    const { openStore } = await import('../store/index.js');
+    const { openDocumentStore } = await import('../store/index.js');
     try {
-      return await openStore(loc.location, { env: this.env });
+      return await openDocumentStore(loc.location, { env: this.env });
     } catch (error) {
       // a folder without a store in it: say which setting chose it
       if (isLoomError(error) && error.code === 'STORE_NOT_FOUND') throw storeNotFound(loc);

@@ -7,6 +7,8 @@ import { SqliteDb } from './sqlite.js';
 import { DEFAULT_HNSW, type HnswParams } from './hnsw.js';
 import { LoomStore, type EmbedderSetting, type StoreEmbedder } from './store.js';
 import type { OpenStoreOptions } from './types.js';
+import { isPostgresUrl } from './pg/url.js';
+import type { PgStore } from './pg/store.js';
 
 export type { SearchOptions, StoreInfo, CheckReport, OpenStoreOptions, DocumentStore, SearchMode } from './types.js';
 export { LoomStore, type StoreEmbedder } from './store.js';
@@ -105,6 +107,18 @@ export async function openStore(dir: string, options: OpenOptions = {}): Promise
     db.close();
     throw storeError(error, root);
   }
+}
+
+/**
+ * Opens the store at a location for search and maintenance: a folder (SQLite + HNSW) or a
+ * postgres:// URL (PostgreSQL + pgvector, imported only then). Both answer the same searches.
+ */
+export async function openDocumentStore(location: string, options: OpenOptions = {}): Promise<LoomStore | PgStore> {
+  if (isPostgresUrl(location)) {
+    const { openPgStore } = await import('./pg/store.js');
+    return openPgStore(location, options);
+  }
+  return openStore(location, options);
 }
 
 type OpenOptions = OpenStoreOptions & { embeddings?: StoreEmbedder; hnsw?: Partial<HnswParams> };

@@ -1,6 +1,6 @@
 import { LoomError } from '../../errors.js';
 import type { StoreLock } from '../lock.js';
-import type { CheckReport, Hit, OpenStoreOptions, SearchOptions, StoreInfo } from '../types.js';
+import type { CheckReport, DocumentStore, Hit, OpenStoreOptions, SearchOptions, StoreInfo } from '../types.js';
 import { embedManyWith, embedQueryWith, type StoreEmbedder } from '../embed.js';
 import { DEFAULT_HNSW, type HnswParams } from '../hnsw.js';
 import { searchStore, type RetrievalTuning } from '../search.js';
@@ -12,8 +12,10 @@ import { checkPgStore, pgStoreInfo } from './maintenance.js';
 import { ensureVectors, migratePg } from './schema.js';
 import { parsePgLocation } from './url.js';
 
+type Progress = (p: { phase: string; done: number; total: number }) => void;
+
 /** A store in PostgreSQL + pgvector: the same search, ingest and maintenance as a store folder. */
-export class PgStore {
+export class PgStore implements DocumentStore {
   readonly kind = 'postgres';
   tuning: Partial<RetrievalTuning> = {};
   /** re-embedding a PostgreSQL store is not supported yet (see docs/scale.md) */
@@ -79,20 +81,21 @@ export class PgStore {
     return pgStoreInfo(this);
   }
 
-  check(): Promise<CheckReport> {
+  /** (`repair` has nothing to do here: PostgreSQL keeps its index itself) */
+  check(_options?: { repair?: boolean }): Promise<CheckReport> {
     this.assertOpen();
     return checkPgStore(this);
   }
 
   /** Rebuilds the HNSW index (REINDEX: a fresh graph, built while searches keep using the old one). */
-  async rebuild(): Promise<void> {
+  async rebuild(_onProgress?: Progress): Promise<void> {
     await this.write('loom store rebuild', async () => {
       await this.db.query('REINDEX INDEX CONCURRENTLY {s}.vectors_hnsw').catch(() => this.db.query('REINDEX INDEX {s}.vectors_hnsw'));
     });
   }
 
   /** Rebuilds the index and vacuums the tables; returns the store's bytes before and after. */
-  async compact(): Promise<{ before: number; after: number }> {
+  async compact(_onProgress?: Progress): Promise<{ before: number; after: number }> {
     const size = async () => ((await this.info()).bytes.sqlite + (await this.info()).bytes.hnsw);
     const before = await size();
     await this.rebuild();
