@@ -1,7 +1,7 @@
 /*
- * The one place the server turns a question into a cited answer. Today it runs the catalogue
- * pipeline (the `ask` recipe, or another pipeline that answers a question) through runPipeline;
- * when core exports `ask()` the `ask` case moves onto it here and nowhere else changes.
+ * The one place the server turns a question into a cited answer: the `ask` model is core's
+ * `ask()` (what `loom ask` does) on the server's shared read-only store; another pipeline that
+ * answers a question runs through runPipeline and its outputs are read the same way.
  */
 import type { Hit, RunResult } from '@promptloom/core';
 import type { CatalogEntry } from './catalog.js';
@@ -36,6 +36,7 @@ export interface AskRequest {
 }
 
 export async function askQuestion(service: Service, req: AskRequest): Promise<AskAnswer> {
+  if (req.entry.name === 'ask') return askWithCore(service, req);
   const slot = req.entry.questionInput ?? 'question';
   const inputs: Record<string, unknown> = { [slot]: req.question };
   if (req.lang && 'lang' in req.entry.inputs) inputs.lang = req.lang;
@@ -50,6 +51,29 @@ export async function askQuestion(service: Service, req: AskRequest): Promise<As
     grounded: outputs.grounded === undefined ? citations.length > 0 : outputs.grounded === true,
     extractive: outputs.extractive === true || (outputs.extractive === undefined && result.usage.calls === 0),
     lang: typeof outputs.lang === 'string' ? outputs.lang : undefined,
+    usage: { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, calls: result.usage.calls },
+  };
+}
+
+async function askWithCore(service: Service, req: AskRequest): Promise<AskAnswer> {
+  const core = await import('@promptloom/core');
+  const signal = AbortSignal.any([req.signal, service.shutdown.signal]);
+  const result = await service.gate.run(() => core.ask({
+    question: req.question, lang: req.lang, k: req.k, store: service.store.dir, model: service.models?.default,
+    pipeline: req.entry.pipeline, recipeDirs: service.catalog.dirs, env: service.options.env, cwd: service.options.cwd,
+    // read-only: no call cache and no ledger written into the store
+    cache: false, ledger: false, openStore: () => service.store.forRun(),
+    signal, onToken: req.onToken, onEvent: service.metrics.onRunEvent,
+  }), signal).catch((error: unknown) => {
+    service.metrics.runs.inc({ pipeline: 'ask', status: signal.aborted ? 'cancelled' : 'failed' });
+    throw error;
+  });
+  service.metrics.runs.inc({ pipeline: 'ask', status: 'ok' });
+  return {
+    // the extractive banner stays in the text a chat client shows
+    answer: result.banner ? `${result.banner}\n${result.answer}` : result.answer,
+    citations: result.citations.map((c) => ({ n: c.n, source: c.source, heading: c.heading ?? '', ...(c.url ? { url: c.url } : {}), ...(c.quote ? { quote: c.quote } : {}) })),
+    grounded: result.grounded, extractive: result.extractive, lang: result.lang,
     usage: { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, calls: result.usage.calls },
   };
 }
