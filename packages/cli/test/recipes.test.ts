@@ -85,6 +85,9 @@ describe('loom recipes list / show', () => {
     expect(r.stdout).toMatch(/^text\s+string\s+yes\s+the document/m);
     expect(r.stdout).toMatch(/^glossary\s+object\s+\{\}/m);
     expect(r.stdout).toContain('outputs: text, from, to');
+    const json = JSON.parse((await loom(['recipes', 'show', 'translate-doc', '--json'])).stdout);
+    expect(json).toMatchObject({ name: 'translate-doc', where: 'package', outputs: ['text', 'from', 'to'], inputs: { text: { type: 'string', required: true } } });
+    expect(json.yaml).toContain('name: translate-doc');
   });
 
   it('names the recipe a typo meant (exit 1)', async () => {

@@ -94,9 +94,18 @@ function inputRows(inputs: Record<string, InputSpec>): string[][] {
   return rows;
 }
 
-async function show(name: string, io: Io): Promise<void> {
+async function show(name: string, io: Io, json = false): Promise<void> {
   const recipe = await find(name, io);
   const core = await import('@promptloom/core/spec');
+  if (json) {
+    const pipeline = await core.loadPipeline(recipe.file);
+    writeJson(io, {
+      name: recipe.name, file: recipe.file, where: recipe.where, description: pipeline.spec.description ?? recipe.description,
+      inputs: pipeline.spec.inputs, outputs: Object.keys(pipeline.spec.outputs), tests: pipeline.spec.tests.length,
+      yaml: readFileSync(recipe.file, 'utf8'),
+    });
+    return;
+  }
   io.stdout.write(`# ${shown(recipe.file, io)} (${recipe.where})\n`);
   io.stdout.write(readFileSync(recipe.file, 'utf8').replace(/\n*$/, '\n'));
   const pipeline = await core.loadPipeline(recipe.file);
@@ -138,7 +147,8 @@ Examples:
     .command('show')
     .description("print a recipe's YAML and a table of its inputs")
     .argument('<name>', 'recipe name')
-    .action((name: string) => show(name, io));
+    .option('--json', 'print {name, file, where, description, inputs, outputs, tests, yaml} as JSON')
+    .action((name: string, flags: { json?: boolean }) => show(name, io, flags.json));
 
   const runCommand = recipes
     .command('run')
