@@ -18,6 +18,7 @@ const { HNSWLib } = await importCore('@langchain/community/vectorstores/hnswlib'
 const { Document } = await importCore('@langchain/core/documents');
 const { Embeddings } = await importCore('@langchain/core/embeddings');
 const { LoomVectorStore } = await import(new URL('../packages/core/dist/store/langchain.js', import.meta.url).href);
+const { sqliteOf } = await import(new URL('../packages/core/dist/store/local.js', import.meta.url).href);
 
 const { values: opts } = parseArgs({
   options: {
@@ -114,7 +115,7 @@ t0 = performance.now();
 const reopened = await LoomVectorStore.open(dir, new Fixed());
 const loomOpen = seconds(t0);
 const loomSearch = async (q, filter) => (await reopened.similaritySearchVectorWithScore(Array.from(q), K, filter)).map(([d]) => Number(d.id));
-const EF = reopened.store.index.params.ef;
+const EF = sqliteOf(reopened.store).index.params.ef;
 results.push({ ...(await measure(`LoomVectorStore (M 16, efConstruction 200, ef ${EF})`, (q) => loomSearch(q), truth)), build: loomBuild, open: loomOpen });
 
 // --- raw hnswlib-node with the store's parameters

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '@promptloom/core';
+import { openStore, sqliteOf } from '@promptloom/core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = resolve(here, '../dist/bin.js');
@@ -37,7 +37,7 @@ describe('loom store', () => {
     expect(loom(['store', 'check']).code).toBe(0);
 
     const s = await openStore(store);
-    s.db.db.prepare('DELETE FROM chunks_fts WHERE rowid = (SELECT min(id) FROM chunks)').run();
+    sqliteOf(s).db.db.prepare('DELETE FROM chunks_fts WHERE rowid = (SELECT min(id) FROM chunks)').run();
     s.close();
     const bad = loom(['store', 'check']);
     expect(bad.code).toBe(2);

@@ -58,7 +58,7 @@ export type { Ledger, LedgerUsage, LedgerStep, LedgerCall, RunSummary, RunDetail
 
 // --- store and ingest (store/, ingest/, text/, embeddings/)
 export type { Hit, RetrieveOutput } from './store/types.js';
-export { openStore, openDocumentStore, defaultStoreDir, LoomStore } from './store/index.js';
+export { openStore, openDocumentStore, defaultStoreDir, LoomStore, sqliteOf } from './store/index.js';
 export type { PgStore } from './store/pg/store.js';
 export { locateStore, requireStore, describeStore, storeNotFound, storeExists } from './locate/store.js';
 export type { StoreLocation, StoreSettingSource, LocateStoreInput } from './locate/store.js';

@@ -39,7 +39,7 @@ export class StoreHandle {
   private identity(store: LoomStore): string {
     try {
       const ino = statSync(join(this.dir, 'loom.db')).ino;
-      const embedder = store.db.getSetting<{ id: string }>('embedder')?.id ?? '';
+      const embedder = store.embedderId;
       return `${ino}:${embedder}`;
     } catch {
       return 'gone';
@@ -50,7 +50,7 @@ export class StoreHandle {
     const { openStore } = await import('@promptloom/core');
     const store = await openStore(this.dir, { readonly: true, env: this.env });
     const old = this.current?.store;
-    this.current = { store, ino: statSync(join(this.dir, 'loom.db')).ino, embedder: store.db.getSetting<{ id: string }>('embedder')?.id ?? '' };
+    this.current = { store, ino: statSync(join(this.dir, 'loom.db')).ino, embedder: store.embedderId };
     // searches still running on the old handle finish first: close it a little later
     if (old) setTimeout(() => old.close(), 5_000).unref();
     return store;

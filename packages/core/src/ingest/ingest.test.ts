@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ingest } from './index.js';
-import { openStore } from '../store/index.js';
+import { openStore, sqliteOf } from '../store/index.js';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/docs', import.meta.url));
 
@@ -22,7 +22,7 @@ afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 async function sourcesIn(dir: string): Promise<string[]> {
   const s = await openStore(dir, { readonly: true });
   try {
-    return (s.db.db.prepare('SELECT name FROM sources ORDER BY name').pluck().all() as string[]);
+    return (sqliteOf(s).db.db.prepare('SELECT name FROM sources ORDER BY name').pluck().all() as string[]);
   } finally {
     s.close();
   }
@@ -145,7 +145,7 @@ describe('ingest', () => {
       expect(fake.requestsTo('embeddings').length).toBe(calls);
       const s = await openStore(store, { env });
       expect((await s.info()).embedder).toMatchObject({ spec: 'openai:text-embedding-3-small', dimensions: 32 });
-      expect(s.index.state).toBe('loaded');
+      expect(sqliteOf(s).index.state).toBe('loaded');
       expect(await s.search('retry', { k: 2, mode: 'vector' })).toHaveLength(2);
       s.close();
       await expect(ingest({ paths: [join(docs, 'en')], store, embedder: 'local' })).rejects.toMatchObject({ code: 'STORE_EMBEDDER_MISMATCH' });

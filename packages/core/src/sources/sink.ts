@@ -57,20 +57,21 @@ export class SourceSink {
   readonly prefix: string;
   private pending: (PendingDocument & { kind: 'added' | 'updated' })[] = [];
   private pendingChunks = 0;
-  private readonly chunker: ChunkOptions;
+  private chunker: ChunkOptions;
   private stored?: Map<string, SourceRow>;
   private stateDirty = false;
   private state: Record<string, unknown>;
 
   constructor(private readonly store: LoomStore, private readonly source: SourceSpec, readonly counts: SourceCounts, private readonly signal?: AbortSignal) {
     this.prefix = `sync:${source.name}:`;
-    const stored = store.db.getSetting<{ maxChars: number; overlapChars: number }>('chunker');
-    this.chunker = { maxChars: stored?.maxChars ?? DEFAULT_MAX_CHARS, overlapChars: stored?.overlapChars ?? DEFAULT_OVERLAP_CHARS };
+    this.chunker = { maxChars: DEFAULT_MAX_CHARS, overlapChars: DEFAULT_OVERLAP_CHARS };
     this.state = {};
   }
 
-  /** Reads the source's persisted state; call once before the kind runs. */
+  /** Reads the store's chunker and the source's persisted state; call once before the kind runs. */
   async open(): Promise<void> {
+    const stored = await this.store.backend.getSetting<{ maxChars: number; overlapChars: number }>('chunker');
+    this.chunker = { maxChars: stored?.maxChars ?? DEFAULT_MAX_CHARS, overlapChars: stored?.overlapChars ?? DEFAULT_OVERLAP_CHARS };
     this.state = (await this.store.backend.getSetting<Record<string, unknown>>(this.stateKey)) ?? {};
   }
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openStore } from '../store/index.js';
+import { openStore, sqliteOf } from '../store/index.js';
 import { docsPage, startFakeSite, type FakeSite } from '../testing/fake-site.js';
 import { syncSources, type SyncOptions } from './run.js';
 
@@ -28,7 +28,7 @@ function writeSources(body: string): void {
 async function chunkTexts(): Promise<{ text: string; meta: string }[]> {
   const store = await openStore(join(dir, '.loom'), { readonly: true });
   try {
-    return store.db.db.prepare('SELECT c.text, s.meta FROM chunks c JOIN sources s ON s.id = c.source_id').all() as { text: string; meta: string }[];
+    return sqliteOf(store).db.db.prepare('SELECT c.text, s.meta FROM chunks c JOIN sources s ON s.id = c.source_id').all() as { text: string; meta: string }[];
   } finally {
     store.close();
   }

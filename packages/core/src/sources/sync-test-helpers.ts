@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../store/index.js';
+import { openStore, sqliteOf } from '../store/index.js';
 import { syncSources, type SourceSummary, type SyncOptions } from './run.js';
 
 /** A temporary folder with a sources file and a store, for the sync tests. */
@@ -22,7 +22,7 @@ export class SyncFixture {
   async rows(): Promise<{ text: string; heading: string; meta: Record<string, unknown>; chunkMeta: Record<string, unknown> }[]> {
     const store = await openStore(join(this.dir, '.loom'), { readonly: true });
     try {
-      const rows = store.db.db.prepare('SELECT c.text, c.heading, c.meta AS chunkMeta, s.meta FROM chunks c JOIN sources s ON s.id = c.source_id ORDER BY c.id').all() as { text: string; heading: string; meta: string; chunkMeta: string | null }[];
+      const rows = sqliteOf(store).db.db.prepare('SELECT c.text, c.heading, c.meta AS chunkMeta, s.meta FROM chunks c JOIN sources s ON s.id = c.source_id ORDER BY c.id').all() as { text: string; heading: string; meta: string; chunkMeta: string | null }[];
       return rows.map((r) => ({ text: r.text, heading: r.heading, meta: JSON.parse(r.meta), chunkMeta: r.chunkMeta ? JSON.parse(r.chunkMeta) : {} }));
     } finally {
       store.close();

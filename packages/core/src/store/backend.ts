@@ -141,6 +141,14 @@ export interface StoreBackend extends SearchBackend {
   lock(what: string, waitMs?: number): Promise<StoreLock>;
   /** only the lock if it is free at once (derived-state repair on open); undefined when held */
   tryLock(what: string): MaybePromise<StoreLock | undefined>;
+  /**
+   * on open: load derived state, repairing it from the rows when missing or stale (and writing
+   * the repair when the lock is free and the store is writable); `rebuild` rebuilds it in memory
+   * only (a pending re-embed switches vectors)
+   */
+  open(options: { readonly: boolean; rebuild: boolean; onProgress?: Progress }): MaybePromise<void>;
+  /** changes that derived state holds only in memory (0 for a backend that derives nothing) */
+  unsavedChanges(): MaybePromise<number>;
   /** with the lock held, before the session's first write: catch derived state up */
   beginWrite(): MaybePromise<void>;
   /** after the session's last write (also after a failure); `save: false` may defer derived state */

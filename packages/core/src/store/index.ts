@@ -4,7 +4,8 @@ import { LoomError } from '../errors.js';
 import { locateStore } from '../locate/store.js';
 import { storeError } from './errors.js';
 import { SqliteDb } from './sqlite.js';
-import { DEFAULT_HNSW, type HnswParams } from './hnsw.js';
+import { DEFAULT_HNSW, VectorIndex, type HnswParams } from './hnsw.js';
+import { SqliteHnswBackend } from './local.js';
 import { LoomStore, type EmbedderSetting, type StoreEmbedder } from './store.js';
 import type { OpenStoreOptions } from './types.js';
 import { isPostgresUrl } from './pg/url.js';
@@ -12,6 +13,7 @@ import type { PgStore } from './pg/store.js';
 
 export type { SearchOptions, StoreInfo, CheckReport, OpenStoreOptions, DocumentStore, SearchMode } from './types.js';
 export { LoomStore, type StoreEmbedder } from './store.js';
+export { sqliteOf } from './local.js';
 
 export const DB_FILE = 'loom.db';
 
@@ -153,9 +155,9 @@ async function openOn(db: SqliteDb, root: string, options: OpenOptions): Promise
   if (!options.readonly && !db.getSetting('hnsw')) db.setSetting('hnsw', hnsw);
   if (!options.readonly && options.hnsw) db.setSetting('hnsw', hnsw);
   // a re-embed switches dimensions: the index follows the stored vectors, which follow the new embedder
-  const store = new LoomStore(root, db, embedder, spec, hnsw, options.readonly ?? false);
+  const backend = new SqliteHnswBackend(root, db, new VectorIndex(db, root, embedder.dimensions, hnsw), embedder.dimensions, hnsw);
+  const store = new LoomStore(root, backend, embedder, spec, options.readonly ?? false);
   store.reembedPending = reembed || db.getSetting('reembed') !== undefined;
-  if (!store.reembedPending || options.readonly) store.openIndex(options.onProgress);
-  else store.index.rebuild(options.onProgress); // in memory only: searches work meanwhile
+  await backend.open({ readonly: options.readonly ?? false, rebuild: store.reembedPending, onProgress: options.onProgress });
   return store;
 }

@@ -135,15 +135,15 @@ export class LoomVectorStore extends VectorStore {
 
   async similaritySearchVectorWithScore(query: number[], k: number, filter?: LoomFilter): Promise<[DocumentInterface, number][]> {
     const scored = await this.vectorSearch(normalize(query), k, filter);
-    const rows = new Map(this.store.backend.getChunks(scored.map((s) => s.id)).map((r) => [r.id, r]));
+    const rows = new Map((await this.store.backend.getChunks(scored.map((s) => s.id))).map((r) => [r.id, r]));
     return scored.filter((s) => rows.has(s.id)).map((s) => [toDocument(toHit(rows.get(s.id)!, s.score)), s.score]);
   }
 
   override async maxMarginalRelevanceSearch(query: string, options: MaxMarginalRelevanceSearchOptions<LoomFilter>): Promise<DocumentInterface[]> {
     const q = normalize(await this.embeddings.embedQuery(query));
     const pool = await this.vectorSearch(q, options.fetchK ?? 20, options.filter);
-    const picked = mmrSelect(pool, this.store.backend.vectors(pool.map((p) => p.id)), options.k, options.lambda ?? 0.5);
-    const rows = new Map(this.store.backend.getChunks(picked.map((p) => p.id)).map((r) => [r.id, r]));
+    const picked = mmrSelect(pool, await this.store.backend.vectors(pool.map((p) => p.id)), options.k, options.lambda ?? 0.5);
+    const rows = new Map((await this.store.backend.getChunks(picked.map((p) => p.id))).map((r) => [r.id, r]));
     return picked.filter((p) => rows.has(p.id)).map((p) => toDocument(toHit(rows.get(p.id)!, p.score)));
   }
 
@@ -161,7 +161,7 @@ export class LoomVectorStore extends VectorStore {
 
   /** Writes the index file if changes are pending, and closes the store. */
   async close(): Promise<void> {
-    if (this.store.index.unsaved > 0) await this.store.write('LoomVectorStore.close', async () => {});
+    if ((await this.store.backend.unsavedChanges()) > 0) await this.store.write('LoomVectorStore.close', async () => {});
     this.store.close();
   }
 }

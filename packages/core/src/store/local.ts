@@ -2,6 +2,7 @@ import type { ChunkRecord, ChunkRow, Progress, Scored, SourceRecord, SourceRow, 
 import type { Filter } from './filter.js';
 import type { CheckReport, StoreInfo } from './types.js';
 import { acquireLock, tryLock } from './lock.js';
+import { LoomError } from '../errors.js';
 import { checkStore, compactStore, replaceVectors, storeInfo } from './maintenance.js';
 import { toSqliteFilter } from './sqlite-filter.js';
 import type { SqliteDb } from './sqlite.js';
@@ -44,6 +45,27 @@ export class SqliteHnswBackend implements StoreBackend {
 
   lock(what: string, waitMs?: number): Promise<StoreLock> { return acquireLock(this.location, what, waitMs); }
   tryLock(what: string): StoreLock | undefined { return tryLock(this.location, what); }
+
+  open(options: { readonly: boolean; rebuild: boolean; onProgress?: Progress }): void {
+    if (options.rebuild && !options.readonly) {
+      this.index.rebuild(options.onProgress); // in memory only: searches work meanwhile
+      return;
+    }
+    this.index.open(options.onProgress);
+    if (options.readonly || this.index.unsaved === 0) return;
+    const lock = this.tryLock('index repair');
+    if (!lock) return;
+    try {
+      this.index.sync();
+      this.index.save();
+    } catch {
+      // a read-only directory or a full disk: searching from memory still works
+    } finally {
+      lock.release();
+    }
+  }
+
+  unsavedChanges(): number { return this.index.unsaved; }
 
   /** The writer catches the index up and keeps every change in the graph, which it saves. */
   beginWrite(): void {
@@ -236,6 +258,12 @@ export class SqliteHnswBackend implements StoreBackend {
 /** An FTS5 query: each token quoted (no FTS syntax from users), OR-ed for BM25. */
 export function fts5Match(tokens: string[]): string {
   return tokens.map((t) => `"${t.replace(/"/g, '""')}"`).join(' OR ');
+}
+
+/** The SQLite backend of a store opened from a folder (tests and SQLite-only tools look inside). */
+export function sqliteOf(store: { backend: StoreBackend; dir: string }): SqliteHnswBackend {
+  if (store.backend instanceof SqliteHnswBackend) return store.backend;
+  throw new LoomError('USAGE', `store ${store.dir} is not a SQLite store`);
 }
 
 export interface Candidates {

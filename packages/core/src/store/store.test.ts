@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type LoomStore } from './index.js';
+import { openStore, sqliteOf, type LoomStore } from './index.js';
 import { chunkUid, embeddingInput, ftsFields, inputHash } from './records.js';
 import type { ChunkRecord, SourceRecord } from './backend.js';
 import { localEmbedder } from '../embeddings/index.js';
@@ -39,11 +39,11 @@ describe('store layer', () => {
     expect(first.hnsw.elements).toBe(3);
 
     // edit: one unchanged chunk keeps its row (and label), the changed one is replaced
-    const before = store.db.chunksOfSource(1).map((c) => c.id);
+    const before = sqliteOf(store).db.chunksOfSource(1).map((c) => c.id);
     await store.write('test', async () => {
       await doc(store, 'a.md', 'Alpha', [['Alpha > Install', 'Install the alpha package with npm.'], ['Alpha > Usage', 'Call alpha({ fast: true }) to start quickly.']]);
     });
-    const after = store.db.chunksOfSource(1).map((c) => c.id);
+    const after = sqliteOf(store).db.chunksOfSource(1).map((c) => c.id);
     expect(after[0]).toBe(before[0]);
     expect(after[1]).not.toBe(before[1]);
     const report = (await store.check());
@@ -53,7 +53,7 @@ describe('store layer', () => {
 
     // reopen: the file is loaded, not rebuilt
     const again = await openStore(dir, { embeddings: emb });
-    expect(again.index.state).toBe('loaded');
+    expect(sqliteOf(again).index.state).toBe('loaded');
     const hits = await again.search('alpha package install', { k: 3 });
     expect(hits[0].source).toBe('a.md');
     expect(hits[0].heading).toBe('Alpha > Install');
@@ -69,12 +69,12 @@ describe('store layer', () => {
     await doc(store, 'b.md', 'Beta', [['Beta', 'four five six']]);
     store.close();
     const reopened = await openStore(dir, { embeddings: emb });
-    expect(reopened.index.elements).toBe(2);
+    expect(sqliteOf(reopened).index.elements).toBe(2);
     expect((await reopened.check()).ok).toBe(true);
     reopened.close();
     for (const f of readdirSync(dir)) if (f.endsWith('.hnsw')) rmSync(join(dir, f));
     const rebuilt = await openStore(dir, { embeddings: emb });
-    expect(rebuilt.index.state).toBe('rebuilt');
+    expect(sqliteOf(rebuilt).index.state).toBe('rebuilt');
     expect((await rebuilt.search('four five', { k: 1, mode: 'vector' }))[0].source).toBe('b.md');
     // the repaired file was written (nobody held the lock)
     expect(readdirSync(dir).some((f) => /^index-\d+\.hnsw$/.test(f))).toBe(true);
@@ -93,7 +93,7 @@ describe('store layer', () => {
     VectorIndex.deferInserts = 5;
     try {
       const reader = await openStore(dir, { embeddings: emb });
-      expect(reader.index.deferred).toBe(12);
+      expect(sqliteOf(reader).index.deferred).toBe(12);
       expect((await reader.search('number7', { k: 1, mode: 'vector' }))[0].source).toBe('n7.md');
       expect((await reader.check()).ok).toBe(true);
       reader.close();
@@ -111,7 +111,7 @@ describe('store layer', () => {
       await doc(writer, 'a.md', 'A', [['Intro', 'alpha beta gamma'], ['More', 'delta epsilon']]);
     }, { save: false });
     // the empty store's first open wrote an empty index file; a crashed first ingest has none
-    writer.db.db.prepare("DELETE FROM settings WHERE key = 'hnsw_file'").run();
+    sqliteOf(writer).db.db.prepare("DELETE FROM settings WHERE key = 'hnsw_file'").run();
     writer.close();
     for (const f of readdirSync(dir).filter((name) => name.endsWith('.hnsw'))) rmSync(join(dir, f));
 
@@ -140,7 +140,7 @@ describe('store layer', () => {
     const file = readdirSync(dir).find((f) => f.endsWith('.hnsw'))!;
     writeFileSync(join(dir, file), 'garbage');
     const reopened = await openStore(dir, { embeddings: emb });
-    expect(reopened.index.state).toBe('rebuilt');
+    expect(sqliteOf(reopened).index.state).toBe('rebuilt');
     expect((await reopened.check()).ok).toBe(true);
     reopened.close();
   });
@@ -164,7 +164,7 @@ describe('store layer', () => {
     });
     const zh = await store.search('components', { k: 5, lang: 'zh' });
     expect(zh.map((h) => h.source)).toEqual(['zh/p.md']);
-    expect(store.backend.lastPlan).toBe('exact');
+    expect(sqliteOf(store).lastPlan).toBe('exact');
     const glob = await store.search('components', { k: 50, filter: { source: 'en/p1*.md' } });
     expect(new Set(glob.map((h) => h.source))).toEqual(new Set(['en/p1.md', ...Array.from({ length: 10 }, (_, i) => `en/p1${i}.md`)]));
     const tagged = await store.search('components', { k: 10, filter: { tag: 'api' } });

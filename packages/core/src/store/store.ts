@@ -1,8 +1,5 @@
 import { LoomError } from '../errors.js';
 import type { CheckReport, DocumentStore, Hit, SearchOptions, StoreInfo } from './types.js';
-import { SqliteHnswBackend } from './local.js';
-import type { SqliteDb } from './sqlite.js';
-import { VectorIndex, type HnswParams } from './hnsw.js';
 import type { ChunkRecord, SourceRecord, StoreBackend, StoreLock } from './backend.js';
 import { searchStore, type RetrievalTuning } from './search.js';
 import { embeddingInput } from './records.js';
@@ -28,13 +25,11 @@ export interface StoreDocument {
 
 type Progress = (p: { phase: string; done: number; total: number }) => void;
 
-/** A store directory opened for search and (with the lock) for writing. */
 /** The setting holding `loom sync` sources' weights by source name. */
 export const SOURCE_WEIGHTS_SETTING = 'sync.weights';
 
+/** A store opened for search and (with the lock) for writing, over any StoreBackend. */
 export class LoomStore implements DocumentStore {
-  readonly backend: SqliteHnswBackend;
-  readonly index: VectorIndex;
   tuning: Partial<RetrievalTuning> = {};
   /** opened with another embedder (`reembed`) or an interrupted re-embed: `reembedAll` must run */
   reembedPending = false;
@@ -42,34 +37,14 @@ export class LoomStore implements DocumentStore {
 
   constructor(
     readonly dir: string,
-    readonly db: SqliteDb,
+    readonly backend: StoreBackend,
     readonly embedder: StoreEmbedder,
     readonly embedderSpec: string,
-    hnsw: HnswParams,
     readonly readonly: boolean,
-  ) {
-    this.index = new VectorIndex(db, dir, embedder.dimensions, hnsw);
-    this.backend = new SqliteHnswBackend(dir, db, this.index, embedder.dimensions, hnsw);
-  }
+  ) {}
 
   get embedderId(): string {
     return this.embedder.id;
-  }
-
-  /** Loads or repairs the HNSW file; persists a repaired one when nobody holds the writer lock. */
-  openIndex(onProgress?: Progress): void {
-    this.index.open(onProgress);
-    if (this.readonly || this.index.unsaved === 0) return;
-    const lock = this.backend.tryLock('index repair');
-    if (!lock) return;
-    try {
-      this.index.sync();
-      this.index.save();
-    } catch {
-      // a read-only directory or a full disk: searching from memory still works
-    } finally {
-      lock.release();
-    }
   }
 
   embedQuery(text: string, signal?: AbortSignal): Promise<Float32Array> {
