@@ -58,7 +58,8 @@ export class SourceSink {
   private pending: (PendingDocument & { kind: 'added' | 'updated' })[] = [];
   private pendingChunks = 0;
   private chunker: ChunkOptions;
-  private stored?: Map<string, SourceRow>;
+  /** the promise, not the map: concurrent first callers share one query instead of one each */
+  private stored?: Promise<Map<string, SourceRow>>;
   private stateDirty = false;
   private state: Record<string, unknown>;
 
@@ -100,7 +101,7 @@ export class SourceSink {
   }
 
   private async rows(): Promise<Map<string, SourceRow>> {
-    this.stored ??= new Map((await this.store.backend.sourcesWithKeyPrefix(this.prefix)).map((r) => [r.path.slice(this.prefix.length), r]));
+    this.stored ??= Promise.resolve(this.store.backend.sourcesWithKeyPrefix(this.prefix)).then((rows) => new Map(rows.map((r) => [r.path.slice(this.prefix.length), r])));
     return this.stored;
   }
 

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SqliteDb } from '../store/sqlite.js';
 import { openStore, sqliteOf } from '../store/index.js';
 import { docsPage, startFakeSite, type FakeSite } from '../testing/fake-site.js';
 import { syncSources, type SyncOptions } from './run.js';
@@ -55,7 +56,11 @@ describe('sitemap source', { timeout: 120_000 }, () => {
     expect(site.requests.length).toBe(30);
 
     site.requests.length = 0;
+    // the source's stored documents are listed once, not once per concurrent page (that was O(n²))
+    const listing = vi.spyOn(SqliteDb.prototype, 'sourcesWithKeyPrefix');
     const again = await sync();
+    expect(listing).toHaveBeenCalledTimes(1);
+    listing.mockRestore();
     expect(again).toMatchObject({ fetched: 0, notModified: 25, added: 0, updated: 0, removed: 0, embedded: 0 });
     expect(site.requests.filter((r) => r.path.startsWith('/guide/')).every((r) => r.headers['if-none-match'])).toBe(true);
     expect(site.requests.length).toBe(30);
