@@ -31,6 +31,8 @@ export interface RetrievalTuning {
   pruneCommon: boolean;
   /** a CJK query naming an API (Latin tokens): the lexical list again, restricted to the query's language */
   sameLanguageWeight: number;
+  /** the list from the store's learned space (learned/), where it has one */
+  learnedWeight: number;
 }
 
 // Measured on the Vue docs questions (bench/store-retrieval.mjs, docs/benchmarks.md): protecting
@@ -49,6 +51,7 @@ export const DEFAULT_TUNING: RetrievalTuning = {
   noiseWeight: 0.2,
   pruneCommon: true,
   sameLanguageWeight: 1,
+  learnedWeight: 1,
 };
 
 type MaybePromise<T> = T | Promise<T>;
@@ -71,6 +74,8 @@ export interface SearchBackend {
 export interface SearchDeps {
   backend: SearchBackend;
   embedQuery(text: string, signal?: AbortSignal): Promise<Float32Array>;
+  /** search in the store's learned space (learned/lifecycle.ts); absent or [] without one */
+  learned?(query: string, k: number, filter?: Filter): Promise<Scored[]>;
   tuning?: Partial<RetrievalTuning>;
   /** ranking weight by source name (provenance origin): `weight:` of a `loom sync` source */
   weights?: Record<string, number>;
@@ -211,9 +216,14 @@ async function rankedLists(deps: SearchDeps, query: string, mode: string, depth:
   lists.push({ name: 'lexical', ids: hits.map((h) => h.id), scores: hits.map((h) => h.score), weight: t.lexicalWeight, protect });
   const own = await sameLanguageList(deps, query, tokens, depth, filter, t, df);
   if (own) lists.push(own);
-  if (await needsCrossLingual(deps, lists, CJK.test(query), t)) {
+  const cross = await needsCrossLingual(deps, lists, CJK.test(query), t);
+  if (cross) {
     await gateNoise(deps, lists[0], t);
     lists.push(...(await crossLists(deps, query, tokens, depth, filter, t, df)));
+  }
+  if (mode === 'hybrid' && deps.learned && t.learnedWeight > 0) {
+    const hits = await deps.learned(query, depth, filter);
+    if (hits.length > 0) lists.push({ name: 'learned', ids: hits.map((h) => h.id), scores: hits.map((h) => h.score), weight: t.learnedWeight });
   }
   return lists;
 }

@@ -4,6 +4,7 @@ import type { ChunkRecord, SourceRecord, StoreBackend, StoreLock } from './backe
 import { searchStore, type RetrievalTuning } from './search.js';
 import { embeddingInput } from './records.js';
 import { storeError } from './errors.js';
+import { LearnedSearch } from '../learned/lifecycle.js';
 
 import { embedManyWith, embedQueryWith, type StoreEmbedder } from './embed.js';
 
@@ -34,6 +35,7 @@ export class LoomStore implements DocumentStore {
   /** opened with another embedder (`reembed`) or an interrupted re-embed: `reembedAll` must run */
   reembedPending = false;
   private closed = false;
+  private learned = new LearnedSearch(this);
 
   constructor(
     readonly dir: string,
@@ -60,7 +62,13 @@ export class LoomStore implements DocumentStore {
     try {
       // each synced source's ranking weight, as the last `loom sync` recorded it (see docs/sources.md)
       const weights = await this.backend.getSetting<Record<string, number>>(SOURCE_WEIGHTS_SETTING);
-      return await searchStore({ backend: this.backend, embedQuery: (q, s) => this.embedQuery(q, s), tuning: this.tuning, weights }, query, options);
+      return await searchStore({
+        backend: this.backend,
+        embedQuery: (q, s) => this.embedQuery(q, s),
+        learned: (q, k, f) => this.learned.search(q, k, f),
+        tuning: this.tuning,
+        weights,
+      }, query, options);
     } catch (error) {
       throw storeError(error, this.dir);
     }
