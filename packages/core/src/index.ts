@@ -72,6 +72,10 @@ export { LoomVectorStore } from './store/langchain.js';
 export type { LoomFilter } from './store/langchain.js';
 export { ingest } from './ingest/index.js';
 export type { IngestOptions, IngestSummary, IngestProgress } from './ingest/index.js';
+export { retrainIfStale, MIN_CHUNKS as LEARNED_MIN_CHUNKS } from './learned/lifecycle.js';
+export type { RetrainResult } from './learned/lifecycle.js';
+export { describeSpace } from './learned/file.js';
+export type { SpaceInfo } from './learned/file.js';
 // --- community sources (sources/): loom sync
 export { syncSources, loadSources, DEFAULT_SOURCES_FILE } from './sources/index.js';
 export type { SyncOptions, SyncSummary, SourceSummary, SourceSpec, SourcesFile, SourceKind, SourceCounts, SyncDocument, DocumentKind } from './sources/index.js';

@@ -12,10 +12,11 @@ interface IngestFlags {
   reembed?: boolean;
   chunkSize?: string;
   chunkOverlap?: string;
+  learn?: boolean;
   json?: boolean;
 }
 
-const PHASE_LABELS: Record<string, string> = { ingest: 'files', index: 'index', reembed: 'reembed' };
+const PHASE_LABELS: Record<string, string> = { ingest: 'files', index: 'index', reembed: 'reembed', learn: 'learn' };
 
 /**
  * One bar per phase on a terminal; in pipes and CI one line per phase start, nothing per file.
@@ -66,7 +67,15 @@ export function summaryLine(s: IngestSummary, store: string): string {
   const parts = [`${s.added} added`, `${s.updated} updated`, `${s.unchanged} unchanged`, `${s.removed} removed`];
   if (s.renamed) parts.push(`${s.renamed} renamed`);
   if (s.skipped.length) parts.push(`${s.skipped.length} skipped`);
-  return `ingested ${s.files} file${s.files === 1 ? '' : 's'}: ${parts.join(', ')}; ${s.chunks} chunks (${s.embedded} embedded) in ${s.seconds.toFixed(1)} s -> ${store}`;
+  const line = `ingested ${s.files} file${s.files === 1 ? '' : 's'}: ${parts.join(', ')}; ${s.chunks} chunks (${s.embedded} embedded) in ${s.seconds.toFixed(1)} s -> ${store}`;
+  return s.learned?.status === 'trained' ? `${line}\n${learnedLine(s.learned)}` : line;
+}
+
+/** What became of the store's learned space (docs/text.md, "The learned space"). */
+export function learnedLine(l: NonNullable<IngestSummary['learned']>): string {
+  if (l.status === 'too-small') return `learned space: not trained (${l.chunks} chunks; it needs at least 200), retrieval stays lexical + hashing`;
+  if (l.status === 'current') return `learned space: current (${Math.round((l.changed ?? 0) * 100)}% of the chunks changed since training; retrains at 20%)`;
+  return `learned space: trained on ${l.chunks} chunks with ${l.pairs} translated page groups in ${l.seconds.toFixed(1)} s`;
 }
 
 export const register: RegisterCommand = (program, io) => {
@@ -80,6 +89,7 @@ export const register: RegisterCommand = (program, io) => {
     .option('--reembed', 'switch the store to another embedder and re-embed every chunk')
     .option('--chunk-size <chars>', 'chunk size in characters (default 1200; changing it re-chunks everything)')
     .option('--chunk-overlap <chars>', 'overlap between chunks of one section (default 150)')
+    .option('--no-learn', 'do not train or refresh the learned retrieval space after the ingest')
     .option('--json', 'print the summary as JSON on stdout')
     .addHelpText('after', `
 Folders are walked recursively; hidden folders, node_modules and paths matched by a .loomignore
@@ -106,6 +116,7 @@ Examples:
           reembed: flags.reembed,
           chunkSize: count(flags.chunkSize, '--chunk-size'),
           chunkOverlap: count(flags.chunkOverlap, '--chunk-overlap'),
+          learn: flags.learn,
           signal: interruptSignal(),
           onProgress: progress.onProgress,
           onWarning: (message) => io.stderr.write(`warning: ${message}\n`),

@@ -1,4 +1,4 @@
-import type { CheckReport, LoomStore, PgStore, StoreInfo } from '@promptloom/core';
+import type { CheckReport, LoomStore, PgStore, SpaceInfo, StoreInfo } from '@promptloom/core';
 import { type Io, isInteractive, writeJson } from '../io.js';
 import { createProgress, type Progress } from '../progress.js';
 import { STORE_HELP, existingStore } from '../store-flag.js';
@@ -13,7 +13,7 @@ function mb(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MB`;
 }
 
-function printInfo(info: StoreInfo, io: Io): void {
+function printInfo(info: StoreInfo, learned: SpaceInfo | undefined, io: Io): void {
   const langs = Object.entries(info.languages).map(([l, n]) => `${l} ${n}`).join(', ') || 'none';
   const h = info.hnsw;
   io.stdout.write([
@@ -24,6 +24,7 @@ function printInfo(info: StoreInfo, io: Io): void {
     `index     ${h.file ?? 'not written yet'}: ${h.elements} elements, ${h.deleted} deleted; M ${h.m}, efConstruction ${h.efConstruction}, ef ${h.ef}; generation ${h.generation}/${h.storeGeneration}`,
     `size      SQLite ${mb(info.bytes.sqlite)}, index ${mb(info.bytes.hnsw)}`,
     `schema    v${info.schemaVersion}`,
+    `learned   ${learned ? `${learned.chunks} chunks in ${learned.dim} dimensions, ${learned.terms} terms, ${learned.pairs} translated page groups; trained on ${learned.trainedChunks} chunks at ${learned.trainedAt}; ${mb(learned.bytes)}` : 'no space trained (loom store retrain)'}`,
   ].join('\n') + '\n');
 }
 
@@ -69,9 +70,10 @@ export const register: RegisterCommand = (program, io, setExit) => {
   common(store.command('info').description('embedder, counts per language, index parameters and sizes'))
     .action(async (flags: StoreFlags) => {
       await withStore(io, flags, async (s) => {
-        const info = (await s.info());
-        if (flags.json) writeJson(io, info);
-        else printInfo(info, io);
+        const info = await s.info();
+        const learned = (await import('@promptloom/core')).describeSpace(s.dir);
+        if (flags.json) writeJson(io, { ...info, learned: learned ?? null });
+        else printInfo(info, learned, io);
       });
     });
 
@@ -104,6 +106,21 @@ export const register: RegisterCommand = (program, io, setExit) => {
         const { before, after } = await s.compact(await bar('compact'));
         if (flags.json) writeJson(io, { before, after });
         else io.stdout.write(`compacted ${s.dir}: ${mb(before)} -> ${mb(after)}\n`);
+      });
+    });
+
+  common(store.command('retrain').description('train the learned retrieval space again from every chunk of the store'))
+    .action(async (flags: StoreFlags) => {
+      await withStore(io, flags, async (s, bar) => {
+        const core = await import('@promptloom/core');
+        if ('kind' in s && s.kind === 'postgres') throw new core.LoomError('USAGE', 'the learned space is kept by directory stores only for now', { hint: 'a PostgreSQL store searches without the learned list (docs/text.md, "The learned space")' });
+        const t0 = performance.now();
+        const onProgress = await bar('learn');
+        const result = await s.write('loom store retrain', () => core.retrainIfStale(s, { force: true, onProgress: (done, total) => onProgress({ done, total }) }), { save: false });
+        const seconds = (performance.now() - t0) / 1000;
+        if (flags.json) writeJson(io, { ...result, seconds });
+        else if (result.status === 'too-small') io.stdout.write(`not trained: ${s.dir} has ${result.chunks} chunks; the learned space needs at least ${core.LEARNED_MIN_CHUNKS}\n`);
+        else io.stdout.write(`trained the learned space of ${s.dir}: ${result.chunks} chunks, ${result.pairs} translated page groups, in ${seconds.toFixed(1)} s\n`);
       });
     });
 };

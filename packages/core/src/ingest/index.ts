@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
+import { retrainIfStale } from '../learned/lifecycle.js';
 import { LoomError } from '../errors.js';
 import { ensureDir, openStore } from '../store/index.js';
+import type { LoomStore } from '../store/store.js';
 import { acquireLock } from '../store/lock.js';
 import { isPostgresUrl } from '../store/pg/url.js';
 import { walk, type WalkResult } from './walk.js';
@@ -25,6 +27,8 @@ export interface IngestOptions {
   prune?: boolean;
   /** accept a different embedder and re-embed every stored chunk with it */
   reembed?: boolean;
+  /** train (or refresh) the store's learned space after the ingest; default true */
+  learn?: boolean;
   /** chunk size and overlap in characters (stored; changing them re-chunks every file) */
   chunkSize?: number;
   chunkOverlap?: number;
@@ -39,6 +43,12 @@ export interface IngestOptions {
   lockWaitMs?: number;
   cwd?: string;
   env?: Record<string, string | undefined>;
+}
+
+async function learn(store: LoomStore, options: IngestOptions): Promise<NonNullable<IngestSummary['learned']>> {
+  const t0 = performance.now();
+  const result = await retrainIfStale(store, { onProgress: (done, total) => options.onProgress?.({ phase: 'learn', done, total }) });
+  return { ...result, seconds: (performance.now() - t0) / 1000 };
 }
 
 /**
@@ -66,7 +76,9 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         if (store.reembedPending) await store.reembedAll(options.onProgress, options.signal);
         await run.files();
         if (options.prune) await run.prune();
-        return run.finish(t0);
+        const summary = run.finish(t0);
+        if (options.learn !== false) summary.learned = await learn(store, options);
+        return summary;
       }, { lock });
     } finally {
       store.close();

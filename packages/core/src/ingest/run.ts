@@ -1,3 +1,4 @@
+import type { RetrainResult } from '../learned/lifecycle.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { sep } from 'node:path';
 import { isUtf8 } from 'node:buffer';
@@ -24,6 +25,8 @@ export interface IngestSummary {
   embedded: number;
   files: number;
   seconds: number;
+  /** the learned space after this ingest (learned/lifecycle.ts); absent with `learn: false` */
+  learned?: RetrainResult & { seconds: number };
 }
 
 interface Pending extends PendingDocument {

@@ -4,6 +4,8 @@ import type { Filter } from '../store/filter.js';
 import { learnedFile, loadSpace, saveSpace } from './file.js';
 import { addToSpace, lastId, MIN_CHUNKS, searchSpace, trainSpace, type LearnedSpace } from './space.js';
 
+export { MIN_CHUNKS };
+
 type MaybePromise<T> = T | Promise<T>;
 
 /** What the learned space needs from a store: its directory and a way to read its chunks. */
@@ -72,7 +74,7 @@ function keepOnly(space: LearnedSpace, ids: Set<number>): LearnedSpace {
   space.ids.forEach((id, i) => { if (ids.has(id)) keep.push(i); });
   const vectors = new Float32Array(keep.length * d);
   keep.forEach((i, j) => vectors.set(space.vectors.subarray(i * d, (i + 1) * d), j * d));
-  return { ...space, ids: Float64Array.from(keep, (i) => space.ids[i]), vectors };
+  return { ...space, ids: Float64Array.from(keep, (i) => space.ids[i]), vectors, langOf: Uint8Array.from(keep, (i) => space.langOf[i]) };
 }
 
 /**

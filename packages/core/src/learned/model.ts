@@ -20,8 +20,6 @@ export interface LearnedModel {
 
 export interface TrainOptions {
   dim?: number;
-  /** most terms kept, by document frequency */
-  maxTerms?: number;
   seed?: number;
   /** sigma exponent of the fold-in weighting */
   power?: number;
@@ -40,33 +38,41 @@ export function learnedTokens(text: string): string[] {
   return tokenize(text).filter((t) => !isStopword(t) && !/^[\p{P}\p{S}\d]+$/u.test(t));
 }
 
-interface Vocabulary {
+export interface Vocabulary {
   index: Map<string, number>;
   terms: string[];
   idf: Float32Array;
 }
 
-function buildVocabulary(docs: string[][], maxTerms: number): Vocabulary {
-  const df = new Map<string, number>();
-  for (const doc of docs) for (const t of new Set(doc)) df.set(t, (df.get(t) ?? 0) + 1);
+/**
+ * The terms a space is trained on: those in at least two documents, the most frequent first up
+ * to `maxTerms`, in a stable order (same corpus, same model).
+ */
+export function buildVocabulary(df: Map<string, number>, documents: number, maxTerms = 100_000): Vocabulary {
   const kept = [...df].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, maxTerms);
-  kept.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)); // stable order: same corpus, same model
-  const n = docs.length;
+  kept.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const terms = kept.map(([t]) => t);
-  const idf = Float32Array.from(kept, ([, d]) => Math.log((n + 1) / d));
+  const idf = Float32Array.from(kept, ([, d]) => Math.log((documents + 1) / d));
   return { index: new Map(terms.map((t, i) => [t, i])), terms, idf };
 }
 
-/** (1 + ln tf) · idf, L2-normalized: the weights of one document's terms. */
-function weigh(tokens: string[], vocab: { index: Map<string, number>; idf: Float32Array }): Map<number, number> {
-  const tf = new Map<number, number>();
+/** A document as the ids of its known terms (unknown ones dropped). */
+export function termIds(tokens: string[], index: Map<string, number>): Int32Array {
+  const out: number[] = [];
   for (const t of tokens) {
-    const i = vocab.index.get(t);
-    if (i !== undefined) tf.set(i, (tf.get(i) ?? 0) + 1);
+    const i = index.get(t);
+    if (i !== undefined) out.push(i);
   }
+  return Int32Array.from(out);
+}
+
+/** (1 + ln tf) · idf, L2-normalized: the weights of one document's terms. */
+function weigh(ids: Int32Array, idf: Float32Array): Map<number, number> {
+  const tf = new Map<number, number>();
+  for (const i of ids) tf.set(i, (tf.get(i) ?? 0) + 1);
   let norm = 0;
   for (const [i, n] of tf) {
-    const w = (1 + Math.log(n)) * vocab.idf[i];
+    const w = (1 + Math.log(n)) * idf[i];
     tf.set(i, w);
     norm += w * w;
   }
@@ -75,22 +81,23 @@ function weigh(tokens: string[], vocab: { index: Map<string, number>; idf: Float
   return tf;
 }
 
-function termDocumentMatrix(docs: string[][], vocab: Vocabulary): Csr {
-  const rows: Array<Array<[number, number]>> = vocab.terms.map(() => []);
-  docs.forEach((doc, j) => {
-    for (const [i, w] of weigh(doc, vocab)) rows[i].push([j, w]);
+function termDocumentMatrix(docs: Int32Array[], vocab: Vocabulary): Csr {
+  const counts = new Int32Array(vocab.terms.length + 1);
+  const weighed = docs.map((d) => weigh(d, vocab.idf));
+  for (const w of weighed) for (const i of w.keys()) counts[i + 1]++;
+  const ptr = new Int32Array(vocab.terms.length + 1);
+  for (let i = 0; i < vocab.terms.length; i++) ptr[i + 1] = ptr[i] + counts[i + 1];
+  const fill = Int32Array.from(ptr.subarray(0, vocab.terms.length));
+  const idx = new Int32Array(ptr[vocab.terms.length]);
+  const vals = new Float32Array(ptr[vocab.terms.length]);
+  weighed.forEach((w, j) => {
+    for (const [i, v] of w) { idx[fill[i]] = j; vals[fill[i]++] = v; }
   });
-  const ptr = new Int32Array(rows.length + 1);
-  rows.forEach((r, i) => { ptr[i + 1] = ptr[i] + r.length; });
-  const idx = new Int32Array(ptr[rows.length]);
-  const vals = new Float32Array(ptr[rows.length]);
-  rows.forEach((r, i) => r.forEach(([j, w], p) => { idx[ptr[i] + p] = j; vals[ptr[i] + p] = w; }));
-  return { rows: rows.length, cols: docs.length, ptr, idx, vals };
+  return { rows: vocab.terms.length, cols: docs.length, ptr, idx, vals };
 }
 
-/** Trains a space from training documents (token lists). Deterministic for a given input. */
-export function trainModel(docs: string[][], options: TrainOptions = {}): LearnedModel {
-  const vocab = buildVocabulary(docs, options.maxTerms ?? 100_000);
+/** Trains a space from training documents (term ids of `vocab`). Deterministic for a given input. */
+export function trainModel(docs: Int32Array[], vocab: Vocabulary, options: TrainOptions = {}): LearnedModel {
   const matrix = termDocumentMatrix(docs, vocab);
   const svd = truncatedSvd(matrix, { k: options.dim ?? 128, seed: options.seed, onPass: options.onProgress });
   const u = svd.u;
@@ -107,11 +114,11 @@ export function termIndex(model: LearnedModel): Map<string, number> {
   return new Map(model.terms.map((t, i) => [t, i]));
 }
 
-/** A unit vector for some text's tokens in the learned space (all zeros when no term is known). */
-export function foldIn(model: LearnedModel, index: Map<string, number>, tokens: string[]): Float32Array {
+/** A unit vector for a document's term ids in the learned space (all zeros when none is known). */
+export function foldInIds(model: LearnedModel, ids: Int32Array): Float32Array {
   const out = new Float32Array(model.dim);
   const d = model.dim;
-  for (const [i, w] of weigh(tokens, { index, idf: model.idf })) {
+  for (const [i, w] of weigh(ids, model.idf)) {
     const o = i * d;
     for (let c = 0; c < d; c++) out[c] += w * model.u[o + c];
   }
@@ -120,4 +127,9 @@ export function foldIn(model: LearnedModel, index: Map<string, number>, tokens: 
   norm = Math.sqrt(norm);
   if (norm > 0) for (let c = 0; c < d; c++) out[c] /= norm;
   return out;
+}
+
+/** A unit vector for some text's tokens in the learned space. */
+export function foldIn(model: LearnedModel, index: Map<string, number>, tokens: string[]): Float32Array {
+  return foldInIds(model, termIds(tokens, index));
 }

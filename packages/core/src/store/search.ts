@@ -51,7 +51,7 @@ export const DEFAULT_TUNING: RetrievalTuning = {
   noiseWeight: 0.2,
   pruneCommon: true,
   sameLanguageWeight: 1,
-  learnedWeight: 1,
+  learnedWeight: 1.5,
 };
 
 type MaybePromise<T> = T | Promise<T>;
