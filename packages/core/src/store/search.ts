@@ -33,6 +33,8 @@ export interface RetrievalTuning {
   sameLanguageWeight: number;
   /** the list from the store's learned space (learned/), where it has one */
   learnedWeight: number;
+  /** its weight when the main lists find little in the question's language (cross-lingual) */
+  learnedCrossWeight: number;
 }
 
 // Measured on the Vue docs questions (bench/store-retrieval.mjs, docs/benchmarks.md): protecting
@@ -51,7 +53,8 @@ export const DEFAULT_TUNING: RetrievalTuning = {
   noiseWeight: 0.2,
   pruneCommon: true,
   sameLanguageWeight: 1,
-  learnedWeight: 1.5,
+  learnedWeight: 0.3,
+  learnedCrossWeight: 1.5,
 };
 
 type MaybePromise<T> = T | Promise<T>;
@@ -221,9 +224,12 @@ async function rankedLists(deps: SearchDeps, query: string, mode: string, depth:
     await gateNoise(deps, lists[0], t);
     lists.push(...(await crossLists(deps, query, tokens, depth, filter, t, df)));
   }
-  if (mode === 'hybrid' && deps.learned && t.learnedWeight > 0) {
+  // Across languages the learned space is the only list that knows translations beyond the
+  // dictionary; within one it mostly adds neighbouring topics, which extractive answers then quote.
+  const learnedWeight = cross ? t.learnedCrossWeight : t.learnedWeight;
+  if (mode === 'hybrid' && deps.learned && learnedWeight > 0) {
     const hits = await deps.learned(query, depth, filter);
-    if (hits.length > 0) lists.push({ name: 'learned', ids: hits.map((h) => h.id), scores: hits.map((h) => h.score), weight: t.learnedWeight });
+    if (hits.length > 0) lists.push({ name: 'learned', ids: hits.map((h) => h.id), scores: hits.map((h) => h.score), weight: learnedWeight });
   }
   return lists;
 }
