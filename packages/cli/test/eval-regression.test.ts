@@ -47,7 +47,8 @@ function expectNoRegression(report: JsonReport, recorded: Figures, what: string)
   expect(now, message).toBeGreaterThanOrEqual(floor);
 }
 
-describe('eval regression on examples/eval (offline)', () => {
+// each case spawns whole CLI runs (an ingest with training, a full eval): room for a loaded 2-core machine
+describe('eval regression on examples/eval (offline)', { timeout: 120_000 }, () => {
   it('keeps hybrid Recall@5 of the JSONL questions against an ingested store', () => {
     const r = loom('eval', 'retrieval', '--store', store, '--queries', join(evalDir, 'questions.jsonl'), '--compare', 'hybrid,vector,lexical', '--json');
     expect(r.code, r.stderr).toBe(0);
