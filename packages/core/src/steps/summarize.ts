@@ -51,7 +51,11 @@ const FINISHED = /[.!?。！？…][\s"'”’)）」』]*$/;
  * sentence once joined into a paragraph: left out too, unless nothing else is left.
  */
 function summarySentences(docs: string[]): string[] {
-  const all = docs.flatMap((d) => proseSentences(d).filter((s, i) => i > 0 || !/^\p{Ll}/u.test(s)));
+  // a text that is one sentence is not a scrap of another, however it starts ("hello there")
+  const all = docs.flatMap((d) => {
+    const sentences = proseSentences(d);
+    return sentences.length < 2 ? sentences : sentences.filter((s, i) => i > 0 || !/^\p{Ll}/u.test(s));
+  });
   const finished = all.filter((s) => FINISHED.test(s));
   return finished.length > 0 ? finished : all;
 }
