@@ -108,13 +108,8 @@ describe('fake OpenAI server under load', () => {
       let streamed = '';
       for await (const chunk of await chat(fake.url).stream('many chunks')) streamed += String(chunk.content);
       expect(streamed.split(' ')).toHaveLength(40);
-      const t0 = Date.now();
       await Promise.all(Array.from({ length: 8 }, (_, i) => chat(fake!.url).invoke(`q${i}`)));
-      const wall = Date.now() - t0;
-      expect(wall).toBeGreaterThanOrEqual(190);
-      // maxInFlight proves the overlap; the wall bound only has to tell it apart from 8 × 200 ms served one by one
-      expect(wall).toBeLessThan(1200);
-      expect(fake.maxInFlight).toBe(8);
+      expect(fake.maxInFlight).toBe(8); // all eight overlapped on the server
     } finally {
       process.off('warning', onWarning);
     }
