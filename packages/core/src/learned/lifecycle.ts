@@ -11,7 +11,11 @@ type MaybePromise<T> = T | Promise<T>;
 /** What the learned space needs from a store: its directory and a way to read its chunks. */
 export interface LearnedHost {
   dir: string;
-  backend: { scanChunks(afterId: number, limit: number, filter?: Filter): MaybePromise<ChunkRow[]> };
+  backend: {
+    scanChunks(afterId: number, limit: number, filter?: Filter): MaybePromise<ChunkRow[]>;
+  };
+  /** exact counts (the index's element count includes deleted slots) */
+  info(): MaybePromise<{ chunks: number }>;
 }
 
 /** Retrain once the chunks added and removed since training reach this share of those trained on. */
@@ -42,6 +46,15 @@ export interface RetrainResult {
  * Called at the end of an ingest (holding the writer lock) and by `loom store retrain`.
  */
 export async function retrainIfStale(host: LearnedHost, options: { force?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<RetrainResult> {
+  // an ingest that changed nothing must not read every chunk's text: the same count and nothing
+  // above the space's last id means no chunk was added or removed (ids are never reused)
+  if (!options.force) {
+    const saved = loadSpace(host.dir);
+    const count = (await host.info()).chunks;
+    if (saved && count === saved.ids.length && (await host.backend.scanChunks(lastId(saved), 1)).length === 0) {
+      return { status: 'current', chunks: count, changed: 0 };
+    }
+  }
   const rows: ChunkRow[] = [];
   for await (const page of scan(host)) rows.push(...page);
   if (rows.length < MIN_CHUNKS) return { status: 'too-small', chunks: rows.length };
